@@ -1,0 +1,435 @@
+"""High-precision ground truth: python-flint ball arithmetic, mpmath where flint lacks a routine.
+
+The float inputs are converted to arb matrices *exactly* (a float is a dyadic rational), each
+loss's ``hp_fn`` computes its value and closed-form gradient in ball arithmetic, and the working
+precision is doubled until every ball is tight enough that the float64 rounding of its midpoint
+has relative error below 1e-15 (absolute against the loss's term scale where the value is ≈ 0).
+
+Results are cached on disk, keyed by a hash of the loss and of the input bits, in
+``cache_dir`` / ``$MATLOSS_CACHE_DIR`` / ``$XDG_CACHE_HOME/matloss/exact`` / ``~/.cache/matloss/exact``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from flint import acb_mat, arb, arb_mat, ctx, fmpq, fmpq_mat
+
+if TYPE_CHECKING:
+    from .registry import LossSpec
+
+#: bump when an exact algorithm changes, so stale cache entries are not reused
+CACHE_VERSION = 1
+#: a ball is accepted when its radius is below this fraction of the value (2^-58 ≈ 3.5e-18)
+TOL = 2.0**-58
+MAX_PREC = 1 << 14
+
+
+class NeedsPrecision(Exception):
+    """Raised by a high-precision routine that cannot decide at the current precision."""
+
+
+@dataclass
+class ExactResult:
+    value: float
+    grads: dict[str, np.ndarray]
+    #: the denominator of the value error: |value|, 1 (absolute metric) or the term scale
+    scale: float
+    prec: int
+    seconds: float
+    cached: bool = False
+
+
+# ---------------------------------------------------------------------------------------
+# precision and conversion
+# ---------------------------------------------------------------------------------------
+@contextmanager
+def precision(bits: int):
+    """Set flint's working precision (and mpmath's) for the duration of a block."""
+    import mpmath
+
+    old = ctx.prec
+    ctx.prec = int(bits)
+    try:
+        with mpmath.workprec(int(bits)):
+            yield
+    finally:
+        ctx.prec = old
+
+
+def to_arb(x: np.ndarray) -> arb_mat:
+    """An exact arb matrix from a float array; a vector becomes a column."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    return arb_mat(x.shape[0], x.shape[1], x.ravel().tolist())
+
+
+def from_arb(m: arb_mat) -> tuple[np.ndarray, np.ndarray]:
+    """(midpoints rounded to float64, radii rounded up) of an arb matrix."""
+    ents = m.entries()
+    mid = np.array([float(e.mid()) for e in ents]).reshape(m.nrows(), m.ncols())
+    rad = np.array([float(e.rad()) for e in ents]).reshape(m.nrows(), m.ncols())
+    return mid, rad
+
+
+def hp_inputs(spec: LossSpec, arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Unbatched float arrays -> the high-precision form ``hp_fn`` takes (``stack`` -> list over axis 1)."""
+    out: dict[str, Any] = {}
+    for a in spec.args:
+        x = np.asarray(arrays[a.name], dtype=np.float64)
+        out[a.name] = [to_arb(x[:, i, :]) for i in range(x.shape[1])] if a.kind == "stack" else to_arb(x)
+    return out
+
+
+def identity(n: int) -> arb_mat:
+    return arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def fro2(m: arb_mat) -> arb:
+    """Squared Frobenius norm."""
+    return sum((e * e for e in m.entries()), arb(0))
+
+
+def diag_entries(m: arb_mat) -> list[arb]:
+    return [m[i, i] for i in range(min(m.nrows(), m.ncols()))]
+
+
+def diag_from(values: list[arb]) -> arb_mat:
+    n = len(values)
+    return arb_mat(n, n, [values[i] if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def entrywise(m: arb_mat, fn) -> arb_mat:
+    return arb_mat(m.nrows(), m.ncols(), [fn(e) for e in m.entries()])
+
+
+def scale_mat(m: arb_mat, c) -> arb_mat:
+    return m * arb(c) if not isinstance(c, arb) else m * c
+
+
+def exact_rational(m: arb_mat) -> fmpq_mat:
+    """The exact rational matrix of an arb matrix with exact (zero-radius) entries."""
+    ents = m.entries()
+    if any(not e.is_exact() for e in ents):
+        raise NeedsPrecision("matrix entries are not exact")
+    vals = []
+    for e in ents:
+        man, exp = e.mid().man_exp()
+        man, exp = int(man), int(exp)
+        vals.append(fmpq(man * 2**exp) if exp >= 0 else fmpq(man, 2 ** (-exp)))
+    return fmpq_mat(m.nrows(), m.ncols(), vals)
+
+
+def det(m: arb_mat) -> arb:
+    """Determinant; when the ball holds 0, fall back to exact rational arithmetic (a true 0 is exact)."""
+    d = m.det()
+    if d.contains(0):
+        exact = exact_rational(m).det()
+        if exact == 0:
+            return arb(0)
+        raise NeedsPrecision("determinant not resolved")
+    return d
+
+
+def inv(m: arb_mat) -> arb_mat:
+    try:
+        return m.inv()
+    except ZeroDivisionError as exc:
+        raise NeedsPrecision(str(exc)) from None
+
+
+def solve(a: arb_mat, b: arb_mat) -> arb_mat:
+    try:
+        return a.solve(b)
+    except ZeroDivisionError as exc:
+        raise NeedsPrecision(str(exc)) from None
+
+
+def sym_eig(g: arb_mat) -> tuple[list[arb], arb_mat]:
+    """Eigenvalues (descending) and unit eigenvectors (columns) of a symmetric arb matrix.
+
+    flint's verified eigensolver when every eigenvalue can be isolated; when some cannot (an
+    exact tie), mpmath's ``eigsy`` at this precision and at 64 more bits, the difference of the
+    two serving as the radius (so the driver raises precision while they disagree).
+    """
+    n = g.nrows()
+    try:
+        evals, r = acb_mat(g).eig(right=True)
+    except ValueError:
+        return _sym_eig_mpmath(g)
+    lam = [e.real for e in evals]
+    cols = []
+    for j in range(n):
+        v = [r[i, j].real for i in range(n)]
+        nrm = sum((x * x for x in v), arb(0)).sqrt()
+        cols.append([x / nrm for x in v])
+    # fix the sign so the largest-magnitude entry is positive, and sort descending
+    order = sorted(range(n), key=lambda j: -float(lam[j].mid()))
+    vecs = []
+    for j in order:
+        c = cols[j]
+        k = max(range(n), key=lambda i: abs(float(c[i].mid())))
+        vecs.append([-x for x in c] if float(c[k].mid()) < 0 else c)
+    mat = arb_mat(n, n, [vecs[j][i] for i in range(n) for j in range(n)])
+    return [lam[j] for j in order], mat
+
+
+def _sym_eig_mpmath(g: arb_mat) -> tuple[list[arb], arb_mat]:
+    import mpmath
+
+    n = g.nrows()
+    if n > 64:
+        raise NeedsPrecision("eigenvalues could not be isolated and the mpmath fallback is limited to n <= 64")
+    runs = []
+    for extra in (0, 64):
+        with mpmath.workprec(ctx.prec + extra):
+            a = mpmath.matrix([[mpmath.mpf(_arb_mid_str(g[i, j])) for j in range(n)] for i in range(n)])
+            e, q = mpmath.eigsy(a)
+            order = sorted(range(n), key=lambda j: -e[j])
+            lam = [e[j] for j in order]
+            cols = []
+            for j in order:
+                c = [q[i, j] for i in range(n)]
+                k = max(range(n), key=lambda i: abs(c[i]))
+                cols.append([-x for x in c] if c[k] < 0 else c)
+            runs.append((lam, cols))
+    (l0, c0), (l1, c1) = runs
+
+    def ball(a, b) -> arb:
+        return arb(mpmath.nstr(b, ctx.dps + 20, strip_zeros=False), abs(float(a - b)) * 2 + 0.0)
+
+    lam = [ball(a, b) for a, b in zip(l0, l1)]
+    mat = arb_mat(n, n, [ball(c0[j][i], c1[j][i]) for i in range(n) for j in range(n)])
+    return lam, mat
+
+
+def _arb_mid_str(x: arb) -> str:
+    return x.mid().str(radius=False, more=True, digits=ctx.dps + 10)
+
+
+def is_simple_top(lam: list[arb]) -> bool:
+    """True when the top eigenvalue is certainly larger than the next."""
+    return len(lam) < 2 or not lam[0].overlaps(lam[1])
+
+
+# ---------------------------------------------------------------------------------------
+# the driver
+# ---------------------------------------------------------------------------------------
+def _start_prec(arrays: Mapping[str, np.ndarray]) -> int:
+    bits = 0.0
+    for x in arrays.values():
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim >= 2 and min(x.shape[-2:]) > 1:
+            with np.errstate(all="ignore"):
+                c = float(np.max(np.linalg.cond(x.reshape((-1,) + x.shape[-2:]))))
+            bits = max(bits, math.log2(c) if math.isfinite(c) and c > 0 else 96.0)
+    return int(96 + 2 * min(bits, 2000))
+
+
+def _ball_ok(mid: float, rad: float, floor: float) -> bool:
+    return rad <= TOL * max(abs(mid), floor)
+
+
+def _finish(spec: LossSpec, raw: tuple, shapes: Mapping[str, tuple[int, ...]], scale: float):
+    """Check the balls of one evaluation; return (value, scale, grads) or None if too wide."""
+    value, grads = raw
+    v = value if isinstance(value, arb) else arb(value)
+    if not v.is_finite():
+        vmid, vrad = (math.inf if float(v.mid()) >= 0 or v.is_nan() else -math.inf), 0.0
+        if v.is_nan():
+            vmid = math.nan
+    else:
+        vmid, vrad = float(v.mid()), float(v.rad())
+    if spec.value_metric == "absolute":
+        floor = 1.0
+    elif spec.value_metric == "scaled":
+        floor = scale
+    else:
+        floor = 0.0
+    if math.isfinite(vmid) and not _ball_ok(vmid, vrad, floor):
+        return None
+    out: dict[str, np.ndarray] = {}
+    for a in spec.args:
+        g = grads.get(a.name) if grads is not None else None
+        shape = shapes[a.name]
+        if g is None:
+            out[a.name] = np.full(shape, np.nan)
+            continue
+        if a.kind == "stack":
+            parts = [from_arb(gi) for gi in g]
+            mid = np.stack([p[0] for p in parts], axis=1)
+            rad = np.stack([p[1] for p in parts], axis=1)
+        else:
+            mid, rad = from_arb(g)
+        mid, rad = mid.reshape(shape), rad.reshape(shape)
+        if not np.all(np.isfinite(mid)) or np.linalg.norm(rad) > TOL * np.linalg.norm(mid) + 0.0:
+            if not (np.linalg.norm(mid) == 0 and np.linalg.norm(rad) == 0):
+                return None
+        out[a.name] = mid
+    if spec.value_metric == "relative":
+        floor = abs(vmid)
+    return vmid, floor, out
+
+
+def evaluate_one(spec: LossSpec, arrays: Mapping[str, np.ndarray]) -> tuple[float, float, dict[str, np.ndarray], int]:
+    """Exact value, error scale and gradient of one unbatched case, raising precision as needed."""
+    shapes = {k: np.shape(v) for k, v in arrays.items()}
+    scale = 1.0
+    if spec.value_metric == "scaled":
+        assert spec.terms_fn is not None, f"{spec.name}: a scaled value metric needs terms_fn"
+        scale = float(spec.terms_fn(**{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}))
+    prec = _start_prec(arrays)
+    last = "precision limit reached"
+    while prec <= MAX_PREC:
+        with precision(prec):
+            try:
+                done = _finish(spec, spec.hp_fn(**hp_inputs(spec, arrays)), shapes, scale)
+            except NeedsPrecision as exc:
+                done, last = None, str(exc)
+        if done is not None:
+            return (*done, prec)
+        prec *= 2
+    raise ArithmeticError(f"{spec.name}: exact evaluation did not converge by {MAX_PREC} bits ({last})")
+
+
+# ---------------------------------------------------------------------------------------
+# cache
+# ---------------------------------------------------------------------------------------
+def default_cache_dir() -> Path:
+    env = os.environ.get("MATLOSS_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "matloss" / "exact"
+
+
+def cache_key(spec: LossSpec, arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256(f"{spec.name}|v{CACHE_VERSION}|{sorted(spec.constants.items())}".encode())
+    for name in spec.inputs:
+        x = np.ascontiguousarray(arrays[name], dtype=np.float64)
+        h.update(f"|{name}{x.shape}|".encode())
+        h.update(x.tobytes())
+    return h.hexdigest()
+
+
+def _cache_path(root: Path, key: str) -> Path:
+    return root / key[:2] / f"{key}.npz"
+
+
+def _load(path: Path, spec: LossSpec) -> ExactResult | None:
+    try:
+        with np.load(path) as z:
+            return ExactResult(
+                value=float(z["value"]),
+                grads={n: z[f"grad_{n}"] for n in spec.inputs},
+                scale=float(z["scale"]),
+                prec=int(z["prec"]),
+                seconds=float(z["seconds"]),
+                cached=True,
+            )
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _store(path: Path, res: ExactResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(
+                f,
+                value=res.value,
+                scale=res.scale,
+                prec=res.prec,
+                seconds=res.seconds,
+                **{f"grad_{k}": v for k, v in res.grads.items()},
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def compute(
+    spec: LossSpec,
+    arrays: Mapping[str, np.ndarray],
+    batch: tuple[int, ...],
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    use_cache: bool = True,
+) -> ExactResult:
+    """Exact value (summed over the batch) and gradient of validated ``arrays``."""
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    key = cache_key(spec, arrays)
+    path = _cache_path(root, key)
+    if use_cache and path.exists():
+        hit = _load(path, spec)
+        if hit is not None:
+            return hit
+    t0 = time.perf_counter()
+    grads = {k: np.empty(np.shape(v), dtype=np.float64) for k, v in arrays.items()}
+    total, scale, prec = 0.0, 0.0, 0
+    values = []
+    for idx in np.ndindex(*batch):
+        v, s, g, p = evaluate_one(spec, {k: x[idx] for k, x in arrays.items()})
+        values.append(v)
+        scale += s
+        prec = max(prec, p)
+        for k in grads:
+            grads[k][idx] = g[k]
+    # the batch sum of correctly rounded terms: math.fsum rounds the exact sum of the floats
+    total = math.fsum(values) if all(math.isfinite(v) for v in values) else sum(values)
+    if spec.value_metric == "relative":
+        scale = abs(total)
+    res = ExactResult(total, grads, scale, prec, time.perf_counter() - t0)
+    if use_cache:
+        _store(path, res)
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# condition numbers of exact inputs
+# ---------------------------------------------------------------------------------------
+def kappa(a: np.ndarray) -> float:
+    """True 2-norm condition number of the exact bits of ``a`` (one matrix), to ~n·u relative.
+
+    σ₁ is computed in float64 (singular values are perfectly conditioned); 1/σ_ν is the 2-norm
+    of the inverse (of AᵀA for a rectangular A) computed in ball arithmetic and then rounded.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 2:
+        raise ValueError(f"kappa: a must be a matrix, got shape {a.shape}")
+    tall = a if a.shape[0] >= a.shape[1] else a.T
+    s1 = np.linalg.norm(tall, 2)
+    if s1 == 0:
+        return math.inf
+    prec = _start_prec({"a": tall})
+    while prec <= MAX_PREC:
+        with precision(prec):
+            m = to_arb(tall)
+            g = m if tall.shape[0] == tall.shape[1] else m.transpose() * m
+            try:
+                if det(g) == 0:
+                    return math.inf
+                gi, rad = from_arb(g.inv())
+            except (NeedsPrecision, ZeroDivisionError):
+                gi, rad = None, None
+        if gi is not None and np.all(np.isfinite(gi)) and np.linalg.norm(rad) <= 1e-20 * np.linalg.norm(gi):
+            inv_norm = np.linalg.norm(gi, 2)
+            if tall.shape[0] != tall.shape[1]:
+                inv_norm = math.sqrt(inv_norm)
+            return float(s1 * inv_norm)
+        prec *= 2
+    raise ArithmeticError("kappa: did not converge")
