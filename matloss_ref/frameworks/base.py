@@ -1,0 +1,192 @@
+"""The adapter every consumer (suites, accuracy sweep, tests, findings) uses to run a framework.
+
+A framework module subclasses :class:`Backend` and provides:
+
+- ``import_name`` and ``setup()`` — import the library and pin precision (called lazily, once);
+- ``losses`` — ``{loss name: fn(*tensors) -> scalar tensor}``, the idiomatic implementation, batched
+  over leading axes and summed, taking the inputs in ``spec.inputs`` order;
+- ``to_tensor`` / ``to_numpy`` / ``sync``, ``forward_fn`` / ``value_and_grad_fn`` (eager or compiled),
+  ``devices()``, ``settings()``.
+
+What is common — validation, dtype handling, conversion, warm-up, turning failures into
+:class:`Unsupported` — lives here, once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..registry import get_loss
+
+DTYPES = ("float32", "float64")
+MODES = ("eager", "compiled")
+
+
+class Unsupported(NotImplementedError):
+    """A case this framework cannot run (missing framework, dtype, device or mode; compile failure).
+
+    It subclasses ``NotImplementedError`` so asv turns it into a skipped benchmark.
+    """
+
+    def __init__(self, framework: str, reason: str):
+        super().__init__(f"unsupported: {framework}: {reason}")
+        self.framework = framework
+        self.reason = reason
+
+
+class Backend:
+    name: str = ""
+    import_name: str = ""
+    modes: tuple[str, ...] = MODES
+    _lib: Any = None
+    _error: str | None = None
+
+    # -- availability -----------------------------------------------------------------------
+    def _load(self) -> Any:
+        if self._lib is None and self._error is None:
+            try:
+                self._lib = importlib.import_module(self.import_name)
+                self.setup()
+            except Exception as exc:  # ImportError, or a broken install raising anything else
+                self._lib, self._error = None, f"{type(exc).__name__}: {exc}"
+        return self._lib
+
+    @property
+    def available(self) -> bool:
+        return self._load() is not None
+
+    @property
+    def reason(self) -> str | None:
+        """Why the framework is unavailable (None when it is available)."""
+        self._load()
+        return self._error
+
+    def require(self) -> Any:
+        lib = self._load()
+        if lib is None:
+            raise Unsupported(self.name, f"not installed or failed to import ({self._error})")
+        return lib
+
+    def __repr__(self) -> str:
+        state = "available" if self.available else f"unavailable: {self.reason}"
+        return f"<framework {self.name} ({state})>"
+
+    # -- to be provided by each framework ---------------------------------------------------
+    def setup(self) -> None:
+        """Pin precision settings after import (TF32 off, x64 on, ...)."""
+
+    @property
+    def losses(self) -> Mapping[str, Callable[..., Any]]:
+        raise NotImplementedError
+
+    def devices(self) -> list[str]:
+        return ["cpu"]
+
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+    def to_tensor(self, x: np.ndarray, dtype: str, device: str) -> Any:
+        raise NotImplementedError
+
+    def to_numpy(self, t: Any) -> np.ndarray:
+        return np.asarray(t)
+
+    def sync(self, out: Any) -> Any:
+        """Wait until ``out`` (any nest of tensors) is computed on the device."""
+        return out
+
+    def forward_fn(self, fn: Callable, mode: str, n_inputs: int) -> Callable:
+        raise NotImplementedError
+
+    def value_and_grad_fn(self, fn: Callable, mode: str, n_inputs: int) -> Callable:
+        """A callable ``(*tensors) -> (value, tuple of gradients)``."""
+        raise NotImplementedError
+
+    # -- the common adapter -----------------------------------------------------------------
+    def implementation(self, loss: str) -> Callable[..., Any]:
+        self.require()
+        try:
+            return self.losses[loss]
+        except KeyError:
+            get_loss(loss)  # an unknown name raises KeyError listing the known ones
+            raise Unsupported(self.name, f"no implementation of {loss}") from None
+
+    def _check_case(self, dtype: str, device: str, mode: str) -> None:
+        self.require()
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if mode not in self.modes:
+            raise Unsupported(self.name, f"no {mode} mode")
+        if device not in self.devices():
+            raise Unsupported(self.name, f"device {device!r} not present (have: {', '.join(self.devices())})")
+
+    def _tensors(self, loss: str, inputs: Mapping[str, Any], dtype: str, device: str) -> list[Any]:
+        spec = get_loss(loss)
+        arrays, _ = spec.validate(inputs)
+        return [self.to_tensor(np.ascontiguousarray(arrays[k], dtype=dtype), dtype, device) for k in spec.inputs]
+
+    def value_and_grad(
+        self,
+        loss: str,
+        inputs: Mapping[str, Any],
+        *,
+        dtype: str,
+        device: str = "cpu",
+        mode: str = "eager",
+    ) -> tuple[float, dict[str, np.ndarray]]:
+        """Value and autodiff gradient of ``loss`` at ``inputs``, copied back as numpy (float64 value)."""
+        spec = get_loss(loss)
+        self._check_case(dtype, device, mode)
+        fn = self.implementation(loss)
+        tensors = self._tensors(loss, inputs, dtype, device)
+        try:
+            vg = self.value_and_grad_fn(fn, mode, len(tensors))
+        except Unsupported:
+            raise
+        except Exception as exc:
+            raise Unsupported(self.name, f"{mode} {loss} could not be built: {type(exc).__name__}: {exc}") from exc
+        value, grads = self.sync(vg(*tensors))
+        return float(self.to_numpy(value)), {k: self.to_numpy(g) for k, g in zip(spec.inputs, grads)}
+
+    def prepare(
+        self,
+        loss: str,
+        inputs: Mapping[str, Any],
+        *,
+        dtype: str,
+        device: str = "cpu",
+        mode: str = "eager",
+        backward: bool = False,
+    ) -> Callable[[], Any]:
+        """A warm callable running one forward (or forward + backward) pass and waiting for the device.
+
+        Inputs are converted and placed on ``device`` here; compilation and the first call happen
+        here too, so a timer around the returned callable measures steady-state work.
+        """
+        self._check_case(dtype, device, mode)
+        fn = self.implementation(loss)
+        tensors = self._tensors(loss, inputs, dtype, device)
+        try:
+            step = (self.value_and_grad_fn if backward else self.forward_fn)(fn, mode, len(tensors))
+        except Exception as exc:
+            raise Unsupported(self.name, f"{mode} {loss} could not be built: {type(exc).__name__}: {exc}") from exc
+        sync = self.sync
+
+        def run() -> Any:
+            return sync(step(*tensors))
+
+        try:
+            t0 = time.perf_counter()
+            run()  # compile + first call
+            run.first_call_seconds = time.perf_counter() - t0  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise Unsupported(self.name, f"{mode} {loss} failed on its first call: {type(exc).__name__}: {exc}") from exc
+        return run
+
