@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from flint import acb_mat, arb, arb_mat, ctx, fmpq, fmpq_mat
+from flint import acb_mat, arb, arb_mat, ctx, fmpq, fmpq_mat, fmpz
 
 if TYPE_CHECKING:
     from .registry import LossSpec
@@ -194,7 +194,7 @@ def _sym_eig_mpmath(g: arb_mat) -> tuple[list[arb], arb_mat]:
     runs = []
     for extra in (0, 64):
         with mpmath.workprec(ctx.prec + extra):
-            a = mpmath.matrix([[mpmath.mpf(_arb_mid_str(g[i, j])) for j in range(n)] for i in range(n)])
+            a = mpmath.matrix([[_arb_to_mpf(g[i, j]) for j in range(n)] for i in range(n)])
             e, q = mpmath.eigsy(a)
             order = sorted(range(n), key=lambda j: -e[j])
             lam = [e[j] for j in order]
@@ -207,15 +207,23 @@ def _sym_eig_mpmath(g: arb_mat) -> tuple[list[arb], arb_mat]:
     (l0, c0), (l1, c1) = runs
 
     def ball(a, b) -> arb:
-        return arb(mpmath.nstr(b, ctx.dps + 20, strip_zeros=False), abs(float(a - b)) * 2 + 0.0)
+        return arb(_mpf_to_arb(b), abs(float(a - b)) * 2)
 
     lam = [ball(a, b) for a, b in zip(l0, l1)]
     mat = arb_mat(n, n, [ball(c0[j][i], c1[j][i]) for i in range(n) for j in range(n)])
     return lam, mat
 
 
-def _arb_mid_str(x: arb) -> str:
-    return x.mid().str(radius=False, more=True, digits=ctx.dps + 10)
+def _arb_to_mpf(x: arb):
+    import mpmath
+
+    man, exp = x.mid().man_exp()
+    return mpmath.mpf((int(man), int(exp)))
+
+
+def _mpf_to_arb(x) -> arb:
+    sign, man, exp, _ = x._mpf_
+    return arb(fmpz(int(-man if sign else man))) * arb(2) ** int(exp)
 
 
 def is_simple_top(lam: list[arb]) -> bool:

@@ -66,6 +66,9 @@ class LossSpec:
     #: extra domain checks beyond those implied by the argument kinds: fn(loss, arrays) raising ValueError
     domain_check: Callable[[str, dict[str, np.ndarray]], None] | None = None
     svd_based: bool = False
+    #: fn(u, **one case) -> bool: is the gradient well posed here in a dtype of unit roundoff u
+    #: (e.g. σ₁ separated from σ₂, no entry of ΦᵀΦ − I at rounding level)? None: always.
+    well_posed_fn: Callable[..., bool] | None = None
     #: the stable loss this one is the naive form of (same math, same exact truth)
     naive_of: str | None = None
     nonsmooth_at: str = "smooth"
@@ -142,16 +145,36 @@ class LossSpec:
             out[name] = np.ascontiguousarray(stacked.astype(dt))
         return out
 
+    @property
+    def reference(self) -> LossSpec:
+        """The spec whose float64 formulas serve as this loss's reference.
+
+        A ``_naive`` loss is the same mathematical function as its stable sibling, computed the
+        naive way: its reference value and gradient are the stable ones (its ``value_fn`` and
+        ``grad_fn`` stay naive: they are what the numpy backend runs).
+        """
+        return get_loss(self.naive_of) if self.naive_of else self
+
     def value(self, **inputs: Any) -> float:
         """float64 numpy reference value, summed over batch axes."""
         arrays, batch = self.validate(inputs)
         f64 = {k: v.astype(np.float64) for k, v in arrays.items()}
-        return float(sum(self.value_fn(**{k: v[i] for k, v in f64.items()}) for i in np.ndindex(*batch)))
+        fn = self.reference.value_fn
+        return float(sum(fn(**{k: v[i] for k, v in f64.items()}) for i in np.ndindex(*batch)))
 
     def grad(self, **inputs: Any) -> dict[str, np.ndarray]:
         """float64 closed-form gradient (never autodiff, never finite differences)."""
         arrays, batch = self.validate(inputs)
-        return batched_grad(self, {k: v.astype(np.float64) for k, v in arrays.items()}, batch)
+        return batched_grad(self.reference, {k: v.astype(np.float64) for k, v in arrays.items()}, batch)
+
+    def gradient_well_posed(self, dtype: str = "float64", **inputs: Any) -> bool:
+        """False where the gradient exists only in exact arithmetic (a kink or a σ tie within rounding)."""
+        if self.well_posed_fn is None:
+            return True
+        arrays, batch = self.validate(inputs)
+        u = float(np.finfo(np.dtype(dtype)).eps) / 2
+        f64 = {k: v.astype(np.float64) for k, v in arrays.items()}
+        return all(self.well_posed_fn(u, **{k: v[i] for k, v in f64.items()}) for i in np.ndindex(*batch))
 
     def exact(self, **inputs: Any) -> tuple[float, dict[str, np.ndarray]]:
         """Value and gradient from the exact bits of ``inputs``, in high precision, rounded to float64.

@@ -56,6 +56,8 @@ def check_inputs(spec: LossSpec, inputs: Mapping[str, Any]) -> tuple[dict[str, n
         core_shape = arr.shape[arr.ndim - core :]
         if 0 in arr.shape:
             fail(loss, a.name, f"is empty (shape {arr.shape})")
+        if a.kind in ("square", "spd", "tril") and core_shape[0] != core_shape[1]:
+            fail(loss, a.name, f"must be square, got shape {arr.shape}")
         for letter, size in zip(a.dims, core_shape):
             if letter in sizes and sizes[letter][0] != size:
                 other_size, other = sizes[letter]
@@ -82,8 +84,6 @@ def check_inputs(spec: LossSpec, inputs: Mapping[str, Any]) -> tuple[dict[str, n
 
 
 def _check_kind(loss: str, name: str, kind: str, x: np.ndarray, where: str) -> None:
-    if kind in ("square", "spd", "tril") and x.shape[0] != x.shape[1]:
-        fail(loss, name, f"must be square, got shape {x.shape}{where}")
     if kind == "spd":
         x64 = x.astype(np.float64)
         asym = np.max(np.abs(x64 - x64.T))

@@ -35,7 +35,7 @@ def hp_top_direction(a: arb_mat) -> tuple[arb, arb_mat | None]:
     g, tall = hp_gram(a)
     lam, vecs = hp.sym_eig(g)
     if not hp.is_simple_top(lam):
-        return lam[0]
+        return lam[0], None
     n = g.nrows()
     v = arb_mat(n, 1, [vecs[i, 0] for i in range(n)])
     return lam[0], (a * v * v.transpose() if tall else v * v.transpose() * a)
@@ -43,3 +43,10 @@ def hp_top_direction(a: arb_mat) -> tuple[arb, arb_mat | None]:
 
 def hp_is_zero(m: arb_mat) -> bool:
     return all(e.is_zero() for e in m.entries())
+
+
+def top_gap_ok(u: float, *mats: np.ndarray) -> bool:
+    """σ₁ of the (difference of the) matrices is separated from σ₂ by far more than rounding."""
+    d = mats[0] - mats[1] if len(mats) == 2 else mats[0]
+    s = np.linalg.svd(d, compute_uv=False)
+    return s.size < 2 or (s[0] - s[1]) > 1e4 * u * max(s[0], np.finfo(float).tiny) * max(d.shape)

@@ -9,7 +9,7 @@ from flint import arb
 from .. import exact as hp
 from ..matrices import randsvd_from
 from ..registry import Arg, LossSpec, register
-from ._common import hp_top_direction
+from ._common import hp_top_direction, top_gap_ok
 
 
 def value(S):
@@ -33,7 +33,7 @@ def hp_fn(S):
     f = hp.fro2(S) / (2 * nu)
     value = lam1 / 2 - f
     if top is None:
-        return value
+        return value, None
     return value, {"S": top - S * (1 / arb(nu))}
 
 
@@ -43,6 +43,6 @@ register(LossSpec(
     args=(Arg("S", "matrix", "mn"),),
     value_fn=value, grad_fn=grad, hp_fn=hp_fn, terms_fn=terms,
     sampler=lambda n, m, kappa, mode, rng: {"S": randsvd_from(rng, m, n, kappa, mode)},
-    kappa_governed=True, value_metric="scaled", svd_based=True,
+    kappa_governed=True, value_metric="scaled", svd_based=True, well_posed_fn=lambda u, S: top_gap_ok(u, S),
     nonsmooth_at="sigma_1 repeated (every minimiser, kappa = 1, and S = 0)",
 ))

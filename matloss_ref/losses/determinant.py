@@ -100,7 +100,7 @@ def logdet_naive_grad(A):
 def logdet_hp(A):
     d = hp.det(A)
     if d.is_zero():
-        return arb.pos_inf()
+        return arb.pos_inf(), None
     return -abs(d).log(), {"A": -hp.inv(A).transpose()}
 
 

@@ -12,8 +12,12 @@ from ..registry import Arg, LossSpec, register
 PT = (Arg("P", "spd", "nn", "prediction"), Arg("T", "spd", "nn", "target"))
 
 
+#: T is drawn at twice the scale of P so that κ = 1 does not give the minimiser P = T = I
+T_SCALE = 2.0
+
+
 def _sample(n, m, kappa, mode, rng):
-    return {"P": spd_from(rng, n, kappa, mode), "T": spd_from(rng, n, kappa, mode)}
+    return {"P": spd_from(rng, n, kappa, mode), "T": T_SCALE * spd_from(rng, n, kappa, mode)}
 
 
 def _factors(P, T):

@@ -9,7 +9,7 @@ from flint import arb
 from .. import exact as hp
 from ..matrices import randsvd_from
 from ..registry import Arg, LossSpec, register
-from ._common import const, hp_gram, hp_is_zero, hp_top_direction
+from ._common import const, hp_gram, hp_is_zero, hp_top_direction, top_gap_ok
 
 AB = (Arg("A", "matrix", "mn", "prediction"), Arg("B", "matrix", "mn", "target"))
 LAMBDA_L2 = 0.1
@@ -76,11 +76,11 @@ def spectral_grad(A, B):
 def spectral_hp(A, B):
     d = A - B
     if hp_is_zero(d):
-        return arb(0)
+        return arb(0), None
     lam1, top = hp_top_direction(d)
     s1 = lam1.sqrt()
     if top is None:
-        return s1
+        return s1, None
     g = top * (1 / s1)
     return s1, {"A": g, "B": -g}
 
@@ -102,7 +102,7 @@ def nuclear_hp(A):
     if any(x.contains(0) for x in lam):
         # rank-deficient (or not resolved yet): the value is defined, the gradient is not
         if hp.exact_rational(A).rank() < len(lam):
-            return value
+            return value, None
         raise hp.NeedsPrecision("smallest singular value not separated from 0")
     # polar factor U Vᵀ = A·V·diag(λ^-1/2)·Vᵀ (tall) or V·diag(λ^-1/2)·Vᵀ·A (wide)
     inv_sqrt = v * hp.diag_from([x.rsqrt() for x in lam]) * v.transpose()
@@ -123,7 +123,7 @@ register(LossSpec(
 register(LossSpec(
     name="spectral", family="norms", formula="||A - B||_2 = sigma_1(A - B)", args=AB,
     value_fn=spectral_value, grad_fn=spectral_grad, hp_fn=spectral_hp, sampler=_pair,
-    kappa_governed=False, svd_based=True, nonsmooth_at="sigma_1 repeated, or A = B",
+    kappa_governed=False, svd_based=True, well_posed_fn=lambda u, A, B: top_gap_ok(u, A, B), nonsmooth_at="sigma_1 repeated, or A = B",
 ))
 register(LossSpec(
     name="nuclear", family="norms", formula="||A||_* = sum(sigma_i)", args=(Arg("A", "matrix", "mn"),),

@@ -16,6 +16,9 @@ BETA = 1.0
 LAMBDA_SO = 1.0
 LAMBDA_SRIP = 1.0
 SLICES = 3  # Φ has shape (l, SLICES, n) when sampled
+#: samples are drawn at singular-value geometric mean 2, so that κ = 1 is not a minimiser (an
+#: orthogonal W); the near-orthogonal regime is the structured "orthogonal" case
+W_SCALE = 2.0
 
 
 def _tall(loss, arrays):
@@ -25,12 +28,27 @@ def _tall(loss, arrays):
 
 
 def _w(n, m, kappa, mode, rng):
-    return {"W": randsvd_from(rng, max(m, n), n, kappa, mode)}
+    return {"W": W_SCALE * randsvd_from(rng, max(m, n), n, kappa, mode)}
 
 
 # -- orthogonality_l1 -----------------------------------------------------------------------
 def _phi(n, m, kappa, mode, rng):
-    return {"Phi": np.stack([randsvd_from(rng, m, n, kappa, mode) for _ in range(SLICES)], axis=1)}
+    return {"Phi": np.stack([W_SCALE * randsvd_from(rng, m, n, kappa, mode) for _ in range(SLICES)], axis=1)}
+
+
+def _l1_well_posed(u, Phi):
+    """No entry of ΦᵢᵀΦᵢ − I is within rounding of 0 (the sign pattern is then rounding noise)."""
+    g = _phi_gram_minus_i(Phi)
+    a = np.abs(Phi)
+    noise = 1e3 * u * (np.einsum("lmn,lmk->mnk", a, a) + 1)
+    return bool(np.all(np.abs(g) > noise))
+
+
+def _srip_well_posed(u, W):
+    """The top |σᵢ² − 1| is separated from the next by far more than rounding."""
+    s = np.linalg.svd(W, compute_uv=False)
+    e = np.sort(np.abs((s - 1) * (s + 1)))[::-1]
+    return e.size < 2 or (e[0] - e[1]) > 1e4 * u * (s[0] ** 2 + 1) * max(W.shape)
 
 
 def _phi_gram_minus_i(Phi):
@@ -126,7 +144,7 @@ def srip_hp(W):
         return value, None  # the top |eigenvalue| is not simple: no gradient
     j, s = (0, 1) if abs(top) > abs(bottom) else (n - 1, -1)
     if (j == 0 and n > 1 and not hp.is_simple_top(ev)) or (j == n - 1 and n > 1 and ev[-1].overlaps(ev[-2])):
-        return value
+        return value, None
     v = type(g)(n, 1, [vecs[i, j] for i in range(n)])
     return value, {"W": W * v * v.transpose() * (lam * 2 * s)}
 
@@ -136,7 +154,7 @@ register(LossSpec(
     formula="beta * sum_i sum_jk |Phi_i^T Phi_i - I|_jk, Phi_i = Phi[:, i, :] (beta = 1)",
     args=(Arg("Phi", "stack", "lmn"),),
     value_fn=l1_value, grad_fn=l1_grad, hp_fn=l1_hp, sampler=_phi, terms_fn=l1_terms,
-    kappa_governed=False, value_metric="scaled", constants={"beta": BETA},
+    kappa_governed=False, value_metric="scaled", constants={"beta": BETA}, well_posed_fn=_l1_well_posed,
     nonsmooth_at="any zero entry of Phi_i^T Phi_i - I (every minimiser)",
 ))
 register(LossSpec(
@@ -149,6 +167,6 @@ register(LossSpec(
     name="srip", family="orthogonality", formula="lambda ||W^T W - I||_2 = lambda max_i |sigma_i(W)^2 - 1|",
     args=(Arg("W", "matrix", "mn"),),
     value_fn=srip_value, grad_fn=srip_grad, hp_fn=srip_hp, sampler=_w, terms_fn=srip_terms, domain_check=_tall,
-    kappa_governed=True, value_metric="scaled", svd_based=True, constants={"lambda": LAMBDA_SRIP},
+    kappa_governed=True, value_metric="scaled", svd_based=True, well_posed_fn=_srip_well_posed, constants={"lambda": LAMBDA_SRIP},
     nonsmooth_at="top |eigenvalue| of W^T W - I not simple",
 ))

@@ -1,0 +1,116 @@
+"""The exact backend: singular inputs, undefined gradients, precision, the on-disk cache."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from matloss_ref import exact, get_loss, matrices
+
+
+def _cofactor_bruteforce(a: np.ndarray) -> np.ndarray:
+    """cof(A)_ij = (-1)^(i+j) det(minor_ij), with exact rational determinants (fractions)."""
+    from fractions import Fraction
+
+    import sympy
+
+    n = a.shape[0]
+    m = sympy.Matrix([[Fraction(float(v)) for v in row] for row in a])
+    return np.array([[float((-1) ** (i + j) * m.minor(i, j)) for j in range(n)] for i in range(n)])
+
+
+@pytest.mark.parametrize("case", ["singular_first", "singular_middle", "singular_last", "singular_dense", "rank_n_minus_2"])
+def test_det_gradient_at_singular_is_cofactor(case, tmp_path):
+    a = matrices.structured(case, 5)
+    v, g = get_loss("det").exact(A=a, cache_dir=tmp_path)
+    assert v == 0.0
+    np.testing.assert_allclose(g["A"], -_cofactor_bruteforce(a), rtol=1e-15, atol=0)
+    if case == "rank_n_minus_2":
+        assert not g["A"].any()
+    else:
+        assert np.any(g["A"] != 0)
+
+
+def test_det_gradient_diag_example(tmp_path):
+    _, g = get_loss("det").exact(A=np.diag([1.0, 2.0, 0.0, 3.0]), cache_dir=tmp_path)
+    expected = np.zeros((4, 4))
+    expected[2, 2] = -6.0
+    np.testing.assert_array_equal(g["A"], expected)
+
+
+def test_logdet_singular_is_inf_with_undefined_gradient(tmp_path):
+    v, g = get_loss("logdet").exact(A=np.diag([1.0, 0.0]), cache_dir=tmp_path)
+    assert v == math.inf and np.all(np.isnan(g["A"]))
+
+
+def test_spectral_tie_and_zero_have_undefined_gradient(tmp_path):
+    spec = get_loss("spectral")
+    a = matrices.repeated_sigma1(4, seed=1)
+    v, g = spec.exact(A=a, B=np.zeros_like(a), cache_dir=tmp_path)
+    assert v == 2.0 and np.all(np.isnan(g["A"]))
+    v, g = spec.exact(A=a, B=a, cache_dir=tmp_path)
+    assert v == 0.0 and np.all(np.isnan(g["A"]))
+
+
+def test_nuclear_gradient_defined_at_repeated_sigma(tmp_path):
+    a = matrices.repeated_sigma1(4, seed=1)
+    v, g = get_loss("nuclear").exact(A=a, cache_dir=tmp_path)
+    assert v == pytest.approx(np.sum(np.linalg.svd(a, compute_uv=False)), rel=1e-15)
+    u, _, vt = np.linalg.svd(a)
+    np.testing.assert_allclose(g["A"], u @ vt, atol=1e-15)
+
+
+def test_value_is_correctly_resolved_at_high_kappa(tmp_path):
+    """At κ = 1e15 the float64 answer is mostly noise; the exact one must be stable under more precision."""
+    spec = get_loss("logdet")
+    x = spec.sample(8, kappa=1e15, seed=3)
+    res = spec.exact_result(cache_dir=tmp_path, **x)
+    with exact.precision(2048):
+        v, g = spec.hp_fn(**exact.hp_inputs(spec, x))
+    assert abs(res.value - float(v.mid())) <= 1e-15 * max(1.0, abs(res.value))
+    mid, _ = exact.from_arb(g["A"])
+    assert np.linalg.norm(res.grads["A"] - mid) <= 1e-15 * np.linalg.norm(mid)
+
+
+def test_batch_sums_values(tmp_path):
+    spec = get_loss("logdet_divergence")
+    x = spec.sample(4, batch=(3,), seed=2)
+    v, g = spec.exact(cache_dir=tmp_path, **x)
+    parts = [spec.exact(cache_dir=tmp_path, P=x["P"][i], T=x["T"][i]) for i in range(3)]
+    assert v == pytest.approx(sum(p[0] for p in parts), rel=1e-15)
+    np.testing.assert_array_equal(g["P"][1], parts[1][1]["P"])
+
+
+def test_cache_dir_argument_env_and_hit(tmp_path, monkeypatch):
+    spec = get_loss("det")
+    x = spec.sample(16, seed=5)
+    first = spec.exact_result(cache_dir=tmp_path / "arg", **x)
+    assert not first.cached and list((tmp_path / "arg").rglob("*.npz"))
+    t0 = time.perf_counter()
+    again = spec.exact_result(cache_dir=tmp_path / "arg", **x)
+    assert again.cached and time.perf_counter() - t0 < 0.5
+    assert again.value == first.value and np.array_equal(again.grads["A"], first.grads["A"])
+    monkeypatch.setenv("MATLOSS_CACHE_DIR", str(tmp_path / "env"))
+    assert exact.default_cache_dir() == tmp_path / "env"
+    spec.exact(**x)
+    assert list((tmp_path / "env").rglob("*.npz"))
+    # a different bit pattern is a different key
+    y = dict(x, A=np.nextafter(x["A"], np.inf))
+    assert exact.cache_key(spec, x) != exact.cache_key(spec, y)
+
+
+def test_default_cache_dir_outside_source_tree(monkeypatch):
+    monkeypatch.delenv("MATLOSS_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    d = exact.default_cache_dir()
+    assert "matloss" in str(d) and not str(d).startswith(str(exact.__file__).rsplit("/", 2)[0])
+
+
+def test_kappa_exact():
+    assert exact.kappa(np.diag([4.0, 2.0, 0.5])) == pytest.approx(8.0, rel=1e-14)
+    assert exact.kappa(np.diag([1.0, 0.0])) == math.inf
+    a = matrices.randsvd(7, 4, kappa=1e9, seed=0)
+    assert exact.kappa(a) == pytest.approx(1e9, rel=1e-3)

@@ -1,0 +1,102 @@
+"""Seeded generators: achieved κ, SPD-ness, exact structure, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matloss_ref import matrices as M
+from matloss_ref.exact import kappa
+
+
+@pytest.mark.parametrize("mode", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("k", [1e1, 1e4, 1e8, 1e12])
+def test_randsvd_kappa_float64(mode, k):
+    a = M.randsvd(12, kappa=k, mode=mode, seed=3)
+    assert kappa(a) == pytest.approx(k, rel=0.01)
+
+
+@pytest.mark.parametrize("shape", [(9, 5), (5, 9)])
+def test_randsvd_rectangular(shape):
+    a = M.randsvd(*shape, kappa=1e6, seed=2)
+    assert a.shape == shape
+    assert kappa(a) == pytest.approx(1e6, rel=0.01)
+
+
+def test_randsvd_float32_and_batch():
+    a = M.randsvd(6, kappa=1e4, seed=1, dtype="float32", batch=(2, 3))
+    assert a.dtype == np.float32 and a.shape == (2, 3, 6, 6)
+    assert kappa(a[1, 2]) == pytest.approx(1e4, rel=0.01)
+
+
+def test_singular_values_product_one_and_modes():
+    for mode in (1, 2, 3, 4):
+        s = M.singular_values(7, 1e5, mode)
+        assert s[0] / s[-1] == pytest.approx(1e5)
+        assert np.prod(s) == pytest.approx(1.0)
+        assert np.all(np.diff(s) <= 0)
+    with pytest.raises(ValueError, match="mode"):
+        M.singular_values(4, 10.0, 7)
+
+
+def test_haar_sign_fix():
+    q = M.haar_orthogonal(6, M.rng_for(0))
+    assert np.allclose(q.T @ q, np.eye(6), atol=1e-14)
+
+
+@pytest.mark.parametrize("k", [1e1, 1e6, 1e12])
+def test_spd_is_spd(k):
+    s = M.spd(10, kappa=k, seed=4)
+    assert np.array_equal(s, s.T)
+    np.linalg.cholesky(s)
+    assert kappa(s) == pytest.approx(k, rel=0.01)
+    lo = M.cholesky_factor(10, kappa=k, seed=4)
+    assert np.array_equal(lo, np.tril(lo)) and np.all(np.diag(lo) > 0)
+
+
+def test_same_seed_same_bits_different_seed_differs():
+    for fn in (lambda s: M.randsvd(5, kappa=10, seed=s, mode=5), lambda s: M.spd(5, seed=s), lambda s: M.orthogonal(5, seed=s)):
+        assert fn(11).tobytes() == fn(11).tobytes()
+        assert fn(11).tobytes() != fn(12).tobytes()
+
+
+@pytest.mark.parametrize("where, idx", [("first", 0), ("middle", 2), ("last", 4)])
+def test_singular_zero_pivot(where, idx):
+    a = M.singular(5, where)
+    assert a[idx, idx] == 0 and np.linalg.matrix_rank(a) == 4
+    dense = M.singular(5, where, dense=True, seed=1)
+    assert np.all(dense == np.round(dense)) and np.linalg.matrix_rank(dense) == 4
+    assert np.count_nonzero(dense) > 5
+
+
+def test_rank_deficient_and_repeated_and_zero():
+    assert np.linalg.matrix_rank(M.rank_deficient(6, 4)) == 4
+    s = np.linalg.svd(M.repeated_sigma1(6, seed=2), compute_uv=False)
+    assert s[0] == s[1] == 2.0
+    s = np.linalg.svd(M.repeated_sigma1(6, exact=False, seed=2), compute_uv=False)
+    assert s[0] == pytest.approx(s[1], rel=1e-14)
+    assert not M.zero(3, 4).any() and M.zero(3, 4).shape == (3, 4)
+
+
+def test_badly_scaled():
+    tiny = M.badly_scaled(4, "tiny")
+    huge = M.badly_scaled(4, "huge", dtype="float32")
+    assert np.linalg.norm(tiny, 2) == pytest.approx(2.0**-500)
+    assert np.linalg.norm(huge.astype(np.float64), 2) == pytest.approx(2.0**60, rel=1e-6)
+
+
+def test_structured_registry():
+    for name in M.STRUCTURED:
+        a = M.structured(name, 5)
+        assert a.shape == (5, 5)
+    with pytest.raises(KeyError, match="singular_first"):
+        M.structured("nope", 5)
+
+
+def test_bad_generator_arguments():
+    with pytest.raises(ValueError, match="kappa"):
+        M.randsvd(4, kappa=0.5)
+    with pytest.raises(ValueError, match="dtype"):
+        M.randsvd(4, dtype="int32")
+    with pytest.raises(ValueError, match="seed"):
+        M.randsvd(4, seed=-1)
