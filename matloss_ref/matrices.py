@@ -164,8 +164,6 @@ def randsvd(
         raise ValueError(f"matrix sizes must be >= 1, got m={m}, n={n}")
     if positive_det and m != n:
         raise ValueError("positive_det needs a square matrix")
-    nu = min(m, n)
-
     one = lambda rng: randsvd_from(rng, m, n, kappa, mode, normalize, positive_det)  # noqa: E731
     return _finish(_batched(one, batch, rng_for(seed, stream)), dtype)
 

@@ -1,3 +1,3 @@
 """The loss catalog of LOSSES.md; importing this package registers every loss, in catalog order."""
 
-from . import determinant, norms, divergence, orthogonality, gaussian, conditioning, regularisers  # noqa: F401
+from . import conditioning, determinant, divergence, gaussian, norms, orthogonality, regularisers  # noqa: F401
