@@ -127,10 +127,18 @@ class Backend:
         if device not in self.devices():
             raise Unsupported(self.name, f"device {device!r} not present (have: {', '.join(self.devices())})")
 
-    def _tensors(self, loss: str, inputs: Mapping[str, Any], dtype: str, device: str) -> list[Any]:
+    def _tensors(self, loss: str, inputs: Mapping[str, Any], dtype: str, device: str, validate: bool = True) -> list[Any]:
         spec = get_loss(loss)
-        arrays, _ = spec.validate(inputs)
+        arrays = spec.validate(inputs)[0] if validate else {k: np.asarray(inputs[k]) for k in spec.inputs}
         return [self.to_tensor(np.ascontiguousarray(arrays[k], dtype=dtype), dtype, device) for k in spec.inputs]
+
+    def value(self, loss: str, inputs: Mapping[str, Any], *, dtype: str, device: str = "cpu", mode: str = "eager",
+              validate: bool = True) -> float:
+        """The forward value only (float64)."""
+        self._check_case(dtype, device, mode)
+        fn = self.implementation(loss)
+        tensors = self._tensors(loss, inputs, dtype, device, validate)
+        return float(self.to_numpy(self.sync(self.forward_fn(fn, mode, len(tensors))(*tensors))))
 
     def value_and_grad(
         self,
@@ -140,12 +148,17 @@ class Backend:
         dtype: str,
         device: str = "cpu",
         mode: str = "eager",
+        validate: bool = True,
     ) -> tuple[float, dict[str, np.ndarray]]:
-        """Value and autodiff gradient of ``loss`` at ``inputs``, copied back as numpy (float64 value)."""
+        """Value and autodiff gradient of ``loss`` at ``inputs``, copied back as numpy (float64 value).
+
+        ``validate=False`` hands the inputs to the framework unchecked; only the findings use it,
+        to record what a framework does with input outside the loss's domain.
+        """
         spec = get_loss(loss)
         self._check_case(dtype, device, mode)
         fn = self.implementation(loss)
-        tensors = self._tensors(loss, inputs, dtype, device)
+        tensors = self._tensors(loss, inputs, dtype, device, validate)
         try:
             vg = self.value_and_grad_fn(fn, mode, len(tensors))
         except Unsupported:

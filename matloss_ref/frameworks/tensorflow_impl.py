@@ -142,9 +142,24 @@ def _build_losses() -> dict[str, Callable[..., Any]]:
     table = {
         f.__name__: f
         for f in (
-            det, logdet_naive, logdet, logdet_spd, frobenius, frobenius_l2, spectral, nuclear,
-            logdet_divergence, logdet_divergence_naive, orthogonality_l1, soft_orthogonality, srip,
-            mvn_nll, mvn_nll_naive, mvn_nll_diag, condition_number, tikhonov,
+            det,
+            logdet_naive,
+            logdet,
+            logdet_spd,
+            frobenius,
+            frobenius_l2,
+            spectral,
+            nuclear,
+            logdet_divergence,
+            logdet_divergence_naive,
+            orthogonality_l1,
+            soft_orthogonality,
+            srip,
+            mvn_nll,
+            mvn_nll_naive,
+            mvn_nll_diag,
+            condition_number,
+            tikhonov,
         )
     }
     out = {}

@@ -137,14 +137,15 @@ def srip_hp(W):
     lam = const(LAMBDA_SRIP)
     g = W.transpose() * W - hp.identity(W.ncols())
     ev, vecs = hp.sym_eig(g)
-    top, bottom = ev[0], ev[-1]
-    value = lam * max(abs(top), abs(bottom), key=lambda x: float(x.mid()))
     n = g.nrows()
-    if abs(top).overlaps(abs(bottom)) and n > 1:
+    j = 0 if abs(ev[0]) > abs(ev[-1]) or n == 1 else n - 1
+    value = lam * abs(ev[j])
+    if ev[j].contains(0):
+        return value, None  # W orthogonal: |·| has its kink at 0
+    rivals = [i for i in range(n) if i != j]
+    if any(abs(ev[i]).overlaps(abs(ev[j])) for i in rivals):
         return value, None  # the top |eigenvalue| is not simple: no gradient
-    j, s = (0, 1) if abs(top) > abs(bottom) else (n - 1, -1)
-    if (j == 0 and n > 1 and not hp.is_simple_top(ev)) or (j == n - 1 and n > 1 and ev[-1].overlaps(ev[-2])):
-        return value, None
+    s = 1 if ev[j] > 0 else -1
     v = type(g)(n, 1, [vecs[i, j] for i in range(n)])
     return value, {"W": W * v * v.transpose() * (lam * 2 * s)}
 
