@@ -16,7 +16,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,6 +249,11 @@ def _ball_ok(mid: float, rad: float, floor: float) -> bool:
     return rad <= TOL * max(abs(mid), floor)
 
 
+def _rounds_uniquely(balls: Iterable[arb]) -> bool:
+    """Every ball's endpoints round to the same float64 (e.g. values far below the underflow threshold)."""
+    return all(float(b.lower()) == float(b.upper()) for b in balls)
+
+
 def _finish(spec: LossSpec, raw: tuple, shapes: Mapping[str, tuple[int, ...]], scale: float):
     """Check the balls of one evaluation; return (value, scale, grads) or None if too wide."""
     value, grads = raw
@@ -265,7 +270,7 @@ def _finish(spec: LossSpec, raw: tuple, shapes: Mapping[str, tuple[int, ...]], s
         floor = scale
     else:
         floor = 0.0
-    if math.isfinite(vmid) and not _ball_ok(vmid, vrad, floor):
+    if math.isfinite(vmid) and not _ball_ok(vmid, vrad, floor) and not _rounds_uniquely([v]):
         return None
     out: dict[str, np.ndarray] = {}
     for a in spec.args:
@@ -281,8 +286,11 @@ def _finish(spec: LossSpec, raw: tuple, shapes: Mapping[str, tuple[int, ...]], s
         else:
             mid, rad = from_arb(g)
         mid, rad = mid.reshape(shape), rad.reshape(shape)
-        if not np.all(np.isfinite(mid)) or np.linalg.norm(rad) > TOL * np.linalg.norm(mid) + 0.0:
-            if not (np.linalg.norm(mid) == 0 and np.linalg.norm(rad) == 0):
+        with np.errstate(over="ignore", under="ignore"):
+            tight = np.linalg.norm(rad) <= TOL * np.linalg.norm(mid)
+        if not tight:
+            balls = [e for gi in (g if a.kind == "stack" else [g]) for e in gi.entries()]
+            if not _rounds_uniquely(balls):
                 return None
         out[a.name] = mid
     if spec.value_metric == "relative":
