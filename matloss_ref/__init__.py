@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
+from .frameworks import Unsupported, get_framework, list_frameworks
 from .registry import Arg, LossSpec, get_loss, list_losses
 
-__all__ = ["Arg", "LossSpec", "get_loss", "list_losses"]
+__all__ = ["Arg", "LossSpec", "Unsupported", "get_framework", "get_loss", "list_frameworks", "list_losses"]
 __version__ = "0.1.0"
