@@ -234,7 +234,8 @@ def is_simple_top(lam: list[arb]) -> bool:
 # ---------------------------------------------------------------------------------------
 # the driver
 # ---------------------------------------------------------------------------------------
-def _start_prec(arrays: Mapping[str, np.ndarray]) -> int:
+def _start_prec(arrays: Mapping[str, np.ndarray], gram: bool = False) -> int:
+    """64 guard bits plus the bits κ can destroy (twice that for Gram-matrix methods, where κ(AᵀA) = κ²)."""
     bits = 0.0
     for x in arrays.values():
         x = np.asarray(x, dtype=np.float64)
@@ -242,7 +243,7 @@ def _start_prec(arrays: Mapping[str, np.ndarray]) -> int:
             with np.errstate(all="ignore"):
                 c = float(np.max(np.linalg.cond(x.reshape((-1,) + x.shape[-2:]))))
             bits = max(bits, math.log2(c) if math.isfinite(c) and c > 0 else 96.0)
-    return int(96 + 2 * min(bits, 2000))
+    return int(64 + (2 if gram else 1) * min(bits, 4000) + 8)
 
 
 def _ball_ok(mid: float, rad: float, floor: float) -> bool:
@@ -305,7 +306,7 @@ def evaluate_one(spec: LossSpec, arrays: Mapping[str, np.ndarray]) -> tuple[floa
     if spec.value_metric == "scaled":
         assert spec.terms_fn is not None, f"{spec.name}: a scaled value metric needs terms_fn"
         scale = float(spec.terms_fn(**{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}))
-    prec = _start_prec(arrays)
+    prec = _start_prec(arrays, gram=spec.svd_based)
     last = "precision limit reached"
     while prec <= MAX_PREC:
         with precision(prec):
@@ -431,7 +432,7 @@ def kappa(a: np.ndarray) -> float:
     s1 = np.linalg.norm(tall, 2)
     if s1 == 0:
         return math.inf
-    prec = _start_prec({"a": tall})
+    prec = _start_prec({"a": tall}, gram=tall.shape[0] != tall.shape[1])
     while prec <= MAX_PREC:
         with precision(prec):
             m = to_arb(tall)
