@@ -450,3 +450,23 @@ def kappa(a: np.ndarray) -> float:
             return float(s1 * inv_norm)
         prec *= 2
     raise ArithmeticError("kappa: did not converge")
+
+
+def kappa_cached(a: np.ndarray, *, cache_dir: str | os.PathLike | None = None) -> float:
+    """:func:`kappa`, cached on disk like the exact losses (keyed by the bits of ``a``)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    h = hashlib.sha256(f"kappa|v{CACHE_VERSION}|{a.shape}|".encode())
+    h.update(a.tobytes())
+    path = root / "kappa" / f"{h.hexdigest()}.txt"
+    try:
+        return float(path.read_text())
+    except (OSError, ValueError):
+        pass
+    k = kappa(a)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(repr(k))
+    os.replace(tmp, path)
+    return k

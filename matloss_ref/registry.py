@@ -72,6 +72,9 @@ class LossSpec:
     #: the stable loss this one is the naive form of (same math, same exact truth)
     naive_of: str | None = None
     nonsmooth_at: str = "smooth"
+    #: fn(kappa, **one case) -> true condition number of the governing matrix, given ``kappa``:
+    #: the exact 2-norm κ of a matrix (:func:`matloss_ref.exact.kappa`). None: the first input.
+    governing_fn: Callable[..., float] | None = None
     constants: Mapping[str, float] = field(default_factory=dict)
 
     # -- descriptive properties -------------------------------------------------------------
@@ -192,6 +195,21 @@ class LossSpec:
 
         arrays, batch = self.validate(inputs)
         return exact.compute(self, arrays, batch, cache_dir=cache_dir, use_cache=cache)
+
+    def true_kappa(self, *, cache_dir: str | None = None, **inputs: Any) -> float:
+        """The exact condition number of the governing matrix of ``inputs`` (the max over a batch).
+
+        The nominal ``kappa`` of :meth:`sample` is only a label; this is recomputed from the bits.
+        """
+        from . import exact
+
+        arrays, batch = self.validate(inputs)
+
+        def kappa(a: np.ndarray) -> float:
+            return exact.kappa_cached(a, cache_dir=cache_dir)
+
+        fn = self.governing_fn or (lambda k, **x: k(x[self.inputs[0]]))
+        return max(float(fn(kappa, **{k: v[i] for k, v in arrays.items()})) for i in np.ndindex(*batch))
 
     def value_scale(self, **inputs: Any) -> float:
         """The denominator of the value error metric at ``inputs`` (see :mod:`matloss_ref.metrics`)."""

@@ -111,15 +111,18 @@ register(LossSpec(
     name="mvn_nll", family="gaussian", formula="1/2 [d log 2pi + 2 sum(log L_ii) + ||z||^2], z = L^-1 (x - mu)",
     args=XML, value_fn=value, grad_fn=grad, hp_fn=hp_fn, sampler=_sample, terms_fn=terms,
     kappa_governed=True, value_metric="scaled", nonsmooth_at="L_ii <= 0",
+    governing_fn=lambda kappa, x, mu, L: kappa(L) ** 2,
 ))
 register(LossSpec(
     name="mvn_nll_naive", family="gaussian",
     formula="1/2 [d log 2pi + log(det(Sigma)) + r^T inv(Sigma) r], Sigma = L L^T, r = x - mu",
     args=XML, value_fn=naive_value, grad_fn=naive_grad, hp_fn=hp_fn, sampler=_sample, terms_fn=terms,
     kappa_governed=True, value_metric="scaled", naive_of="mvn_nll", nonsmooth_at="L_ii <= 0; det under/overflow",
+    governing_fn=lambda kappa, x, mu, L: kappa(L) ** 2,
 ))
 register(LossSpec(
     name="mvn_nll_diag", family="gaussian", formula="1/2 sum_i [(x_i - mu_i)^2 exp(-s_i) + s_i + log 2pi]",
     args=XMS, value_fn=diag_value, grad_fn=diag_grad, hp_fn=diag_hp, sampler=_sample_diag, terms_fn=diag_terms,
     kappa_governed=False, value_metric="scaled", nonsmooth_at="smooth; exp(-s) overflows float32 for s < -88",
+    governing_fn=lambda kappa, x, mu, s: float(np.exp(s.max() - s.min())),
 ))

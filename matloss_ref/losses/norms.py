@@ -124,6 +124,7 @@ register(LossSpec(
     name="spectral", family="norms", formula="||A - B||_2 = sigma_1(A - B)", args=AB,
     value_fn=spectral_value, grad_fn=spectral_grad, hp_fn=spectral_hp, sampler=_pair,
     kappa_governed=False, svd_based=True, well_posed_fn=lambda u, A, B: top_gap_ok(u, A, B), nonsmooth_at="sigma_1 repeated, or A = B",
+    governing_fn=lambda kappa, A, B: kappa(A - B),
 ))
 register(LossSpec(
     name="nuclear", family="norms", formula="||A||_* = sum(sigma_i)", args=(Arg("A", "matrix", "mn"),),

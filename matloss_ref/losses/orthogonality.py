@@ -157,6 +157,7 @@ register(LossSpec(
     value_fn=l1_value, grad_fn=l1_grad, hp_fn=l1_hp, sampler=_phi, terms_fn=l1_terms,
     kappa_governed=False, value_metric="scaled", constants={"beta": BETA}, well_posed_fn=_l1_well_posed,
     nonsmooth_at="any zero entry of Phi_i^T Phi_i - I (every minimiser)",
+    governing_fn=lambda kappa, Phi: max(kappa(Phi[:, i, :]) for i in range(Phi.shape[1])),
 ))
 register(LossSpec(
     name="soft_orthogonality", family="orthogonality", formula="lambda ||W^T W - I||_F^2 (lambda = 1)",
