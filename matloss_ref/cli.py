@@ -114,7 +114,7 @@ def _register_optional() -> None:
     """Sub-commands that live in their own modules register themselves on import."""
     import importlib
 
-    for mod in ("findings", "accuracy"):
+    for mod in ("findings", "accuracy", "gate"):
         try:
             importlib.import_module(f"{__package__}.{mod}")
         except ModuleNotFoundError as exc:
@@ -138,5 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return COMMANDS[ns.command][1](ns)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # python -m matloss_ref.cli: run the registered module, not this __main__ copy
+    from matloss_ref.cli import main as _main
+
+    sys.exit(_main())

@@ -1,0 +1,191 @@
+"""The accuracy sweep: metrics, R, slope fitting, resumability, the gate, and a quick sweep end to end."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matloss_ref import accuracy, get_loss
+from matloss_ref.cli import main
+from matloss_ref.gate import compare_accuracy
+from matloss_ref.metrics import grad_error, grad_errors, ratio, value_error
+
+
+# -- metrics on hand-made cases with known errors ----------------------------------------------
+def test_value_error_metrics():
+    assert value_error(get_loss("det"), 1.001, 1.0, 1.0) == pytest.approx(1e-3)  # relative (scale = |v*|)
+    assert value_error(get_loss("logdet"), 5.25, 5.0, 1.0) == pytest.approx(0.25)  # absolute
+    spec = get_loss("logdet_divergence")
+    assert value_error(spec, 3e-12, 1e-12, 8.0) == pytest.approx(2e-12 / 8.0)  # scaled by Σ|terms|
+    assert math.isnan(value_error(spec, math.nan, 1.0, 1.0))
+    assert value_error(spec, math.inf, math.inf, 1.0) == 0.0
+    assert value_error(spec, math.inf, 1.0, 1.0) == math.inf
+
+
+def test_gradient_error_symmetrised_and_triangular():
+    spd = get_loss("logdet_spd")
+    g_exact = {"S": np.array([[2.0, 1.0], [1.0, 3.0]])}
+    lower = {"S": np.array([[2.0, 0.0], [2.0, 3.0]])}  # TF-style one-sided gradient: same symmetric part
+    assert grad_error(spd, lower, g_exact) == 0.0
+    off = {"S": g_exact["S"] * 1.5}
+    assert grad_error(spd, off, g_exact) == pytest.approx(0.5)  # a factor bug is caught (cosine would be 1)
+    mvn = get_loss("mvn_nll")
+    ge = {"x": np.ones(2), "mu": -np.ones(2), "L": np.array([[1.0, 0.0], [2.0, 1.0]])}
+    full = dict(ge, L=np.array([[1.0, 7.0], [2.0, 1.0]]))  # upper part ignored: L's domain is lower-triangular
+    assert grad_errors(mvn, full, ge) == {"x": 0.0, "mu": 0.0, "L": 0.0}
+    nan_exact = {"A": np.full((2, 2), np.nan)}
+    assert math.isnan(grad_error(get_loss("logdet"), {"A": np.eye(2)}, nan_exact))
+    assert grad_error(get_loss("det"), {"A": np.full((2, 2), np.nan)}, {"A": np.eye(2)}) == math.inf
+
+
+def test_ratio():
+    assert ratio(2.0**-53 * 110, "float64", 10, 100.0) == pytest.approx(1.0)
+    assert ratio(2.0**-24 * 30, "float32", 20, 10.0) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="dtype"):
+        ratio(1.0, "float16", 1, 1.0)
+
+
+# -- slope fitting on synthetic curves -----------------------------------------------------------
+@pytest.mark.parametrize("slope", [0.0, 0.5, 1.0, 2.0])
+def test_fit_slope_recovers_known_slope(slope):
+    k = 10.0 ** np.arange(0, 16)
+    e = 1e-16 * k**slope
+    assert accuracy.fit_slope(k, e, 1e-20) == pytest.approx(slope, abs=1e-9)
+
+
+def test_fit_slope_ignores_saturation_and_floors_zeros():
+    k = 10.0 ** np.arange(0, 16)
+    e = np.minimum(1e-16 * k, 1.0)  # saturates at 1 from κ = 1e16 on ... and from 1e14 is above 1e-2
+    assert accuracy.fit_slope(k, e, 1e-20) == pytest.approx(1.0, abs=1e-9)
+    assert accuracy.fit_slope(k, np.zeros_like(k), 1e-17) == pytest.approx(0.0)
+    assert math.isnan(accuracy.fit_slope([1.0, 10.0], [1e-16, 1e-15], 1e-20))  # too few points
+
+
+# -- resumability ---------------------------------------------------------------------------------
+SMALL = ["--framework", "numpy", "--loss", "logdet,frobenius,mvn_nll,condition_number", "--quick", "--jobs", "1"]
+
+
+def _run(out: Path, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "matloss_ref", "accuracy", *SMALL, "--out", str(out)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
+    env = dict(os.environ, MATLOSS_CACHE_DIR=str(tmp_path / "cache"))
+    ref = tmp_path / "ref" / "sweep"
+    assert _run(ref, env).wait(timeout=300) == 0
+    out = tmp_path / "cut" / "sweep"
+    proc = _run(out, env)
+    deadline = time.time() + 300
+    while not list((out / "cases").glob("*.csv")) if (out / "cases").exists() else True:
+        assert time.time() < deadline and proc.poll() is None, "sweep ended before a chunk was written"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = len(list((out / "cases").glob("*.csv")))
+    assert partial < 8, "the sweep should have been cut before it finished"
+    assert _run(out, env).wait(timeout=300) == 0
+    a = pd.read_csv(ref.with_suffix(".csv"))
+    b = pd.read_csv(out.with_suffix(".csv"))
+    keys = ["framework", "loss", "dtype", "n", "svd_mode", "kappa", "seed"]
+    assert not b.duplicated(keys).any()
+    cols = keys + ["status", "value", "value_error", "grad_error", "kappa_true"]
+    pd.testing.assert_frame_equal(a[cols].sort_values(keys).reset_index(drop=True), b[cols].sort_values(keys).reset_index(drop=True))
+
+
+# -- the gate -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_summary(tmp_path_factory):
+    out = tmp_path_factory.mktemp("acc") / "sweep"
+    grid = accuracy.Grid.quick(frameworks=("numpy",), losses=("logdet", "frobenius", "det"), seeds=2)
+    table = accuracy.sweep(grid, out, jobs=1, progress=False)
+    return accuracy.summarize(table), out
+
+
+def _gate(base: pd.DataFrame, cur: pd.DataFrame, tmp_path: Path) -> tuple[int, str]:
+    b, c = tmp_path / "b.csv", tmp_path / "c.csv"
+    base.to_csv(b, index=False)
+    cur.to_csv(c, index=False)
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(["gate", "accuracy", "--baseline", str(b), "--current", str(c)])
+    return rc, buf.getvalue()
+
+
+def test_gate_passes_on_its_baseline(small_summary, tmp_path):
+    s, _ = small_summary
+    rc, text = _gate(s, s, tmp_path)
+    assert rc == 0 and "pass" in text
+
+
+def test_gate_fails_on_error_times_ten(small_summary, tmp_path):
+    s, _ = small_summary
+    cur = s.copy()
+    i = cur.index[(cur["loss"] == "logdet") & (cur["dtype"] == "float64")][0]
+    for col in ("median_R_value", "p90_R_value", "max_R_value"):
+        cur.loc[i, col] = max(cur.loc[i, col], 1e-2) * 10
+    rc, text = _gate(s, cur, tmp_path)
+    assert rc == 1 and "numpy/cpu/float64/eager logdet n=8" in text and "median_R_value > 4x baseline" in text
+
+
+def test_gate_fails_on_inserted_nan(small_summary, tmp_path):
+    s, _ = small_summary
+    cur = s.copy()
+    i = cur.index[(cur["loss"] == "frobenius") & (cur["dtype"] == "float32")][0]
+    cur.loc[i, "n_nan"] = 1
+    rc, text = _gate(s, cur, tmp_path)
+    assert rc == 1 and "float32/eager frobenius" in text and "NaN where defined" in text
+
+
+def test_gate_fails_on_changed_slope(small_summary, tmp_path):
+    s, _ = small_summary
+    cur = s.copy()
+    i = cur.index[(cur["loss"] == "det") & (cur["dtype"] == "float64")][0]
+    cur.loc[i, "slope_value"] = 2.0
+    rc, text = _gate(s, cur, tmp_path)
+    assert rc == 1 and "det n=8" in text and "slope outside [0.7, 1.3]" in text
+
+
+def test_gate_known_finding_does_not_fail():
+    base = pd.DataFrame([{"framework": "torch", "device": "cpu", "dtype": "float64", "mode": "eager", "loss": "det",
+                          "n": 8, "svd_mode": 3, "max_R_value": 100.0, "kappa_governed": True, "slope_value": 1.0,
+                          "n_nan": 0, "n_inf": 0, "n_zero_grad": 2, "n_exception": 0}])
+    violations, _ = compare_accuracy(base, base.copy())
+    assert violations and not any(v.regression for v in violations)
+    worse = base.assign(n_zero_grad=3)
+    violations, _ = compare_accuracy(base, worse)
+    assert any(v.regression and "zero gradient" in v.rule for v in violations)
+
+
+def test_gate_reports_missing_inputs(tmp_path, capsys):
+    assert main(["gate", "accuracy", "--current", str(tmp_path / "none.csv")]) == 2
+
+
+# -- a quick sweep end to end ---------------------------------------------------------------------
+def test_quick_sweep_end_to_end(tmp_path):
+    out = tmp_path / "quick" / "sweep"
+    env = dict(os.environ, MATLOSS_CACHE_DIR=os.environ.get("MATLOSS_CACHE_DIR", str(tmp_path / "cache")))
+    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "accuracy", "--quick", "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_csv(out.with_suffix(".csv"))
+    grid = accuracy.Grid.quick()
+    assert len(table) == grid.n_cases()
+    assert set(table["loss"]) == set(grid.losses)
+    summary = pd.read_csv(out.parent / "sweep_summary.csv")
+    assert {"median_R_value", "p90_R_value", "max_R_value", "slope_value", "expected_slope_value"} <= set(summary.columns)
+    numpy64 = summary[(summary["framework"] == "numpy") & (summary["dtype"] == "float64")]
+    assert (numpy64["max_R_value"] <= 30).all(), numpy64[["loss", "max_R_value"]]
+    assert "sweep_summary.csv" in proc.stdout
