@@ -64,7 +64,8 @@ def _build_losses() -> dict[str, Callable[..., Any]]:
         return sumsq(A - B) + lam_l2 * sumsq(A)
 
     def spectral(A, B):
-        return jnp.sum(jnp.linalg.svdvals(A - B)[..., 0])
+        # sigma_1 as the max of the singular values, as jnp.linalg.matrix_norm(ord=2) computes it
+        return jnp.sum(jnp.max(jnp.linalg.svdvals(A - B), axis=-1))
 
     def nuclear(A):
         return jnp.sum(jnp.linalg.svdvals(A))
@@ -120,7 +121,7 @@ def _build_losses() -> dict[str, Callable[..., Any]]:
     def condition_number(S):
         s = jnp.linalg.svdvals(S)
         nu = s.shape[-1]
-        per = 0.5 * s[..., 0] ** 2 - jnp.sum(S * S, axis=(-2, -1)) / (2 * nu)
+        per = 0.5 * jnp.max(s, axis=-1) ** 2 - jnp.sum(S * S, axis=(-2, -1)) / (2 * nu)
         return jnp.sum(per)
 
     def tikhonov(W):
