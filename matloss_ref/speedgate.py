@@ -1,0 +1,243 @@
+"""``matloss gate speed BASE HEAD``: did a change make a benchmark slower?
+
+Running: both commits are checked out into temporary worktrees and their asv suites are run on
+this machine in the same session, interleaved (BASE, HEAD, HEAD, BASE, ...), with
+``--record-samples`` and BLAS / OpenMP / framework thread pools pinned to one thread so the two
+sides see the same machine. Each round writes its own result file; the samples of all rounds
+are pooled per benchmark and parameter combination.
+
+Deciding (ours, not asv's): a benchmark is *slower* when the median ratio HEAD/BASE exceeds the
+factor (default 1.2) **and** a one-sided Mann-Whitney U test (scipy) says HEAD's samples are larger
+at level alpha (default 0.01); *faster* symmetrically; otherwise *same*. A benchmark that ran on
+BASE but failed on HEAD is *failed*; one on one side only is *added* / *removed* (a changed
+parameter grid shows as removed + added cases). Exit status: 2 if any benchmark failed, else 1 if
+any is slower, else 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+
+from scipy.stats import mannwhitneyu
+
+FACTOR = 1.2
+ALPHA = 0.01
+ROUNDS = 3
+#: the default pull-request subset: cheap numpy and torch cases of a few representative losses
+DEFAULT_BENCH = r"TimeLoss\.time_(forward|backward)"
+THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+Samples = Mapping[str, list[float] | None]  # "bench(params)" -> samples (None: failed / skipped with error)
+
+
+@dataclass
+class Verdict:
+    name: str
+    status: str  # slower, faster, same, failed, added, removed
+    base_median: float = math.nan
+    head_median: float = math.nan
+    ratio: float = math.nan
+    p_value: float = math.nan
+
+
+def decide(base: Samples, head: Samples, factor: float = FACTOR, alpha: float = ALPHA) -> list[Verdict]:
+    """One verdict per benchmark case present on either side."""
+    if factor <= 1:
+        raise ValueError(f"factor must be > 1, got {factor}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    out = []
+    for name in sorted(set(base) | set(head)):
+        b, h = base.get(name, "absent"), head.get(name, "absent")
+        if h == "absent":
+            out.append(Verdict(name, "removed", base_median=_median(b)))
+            continue
+        if b == "absent":
+            out.append(Verdict(name, "added" if h else "failed", head_median=_median(h)))
+            continue
+        if not h:
+            out.append(Verdict(name, "failed" if b else "same", base_median=_median(b)))
+            continue
+        if not b:
+            out.append(Verdict(name, "added", head_median=_median(h)))  # failed before, runs now
+            continue
+        bm, hm = statistics.median(b), statistics.median(h)
+        ratio = hm / bm if bm > 0 else math.inf
+        status, p = "same", math.nan
+        if ratio > factor:
+            p = float(mannwhitneyu(h, b, alternative="greater").pvalue)
+            status = "slower" if p < alpha else "same"
+        elif ratio < 1 / factor:
+            p = float(mannwhitneyu(h, b, alternative="less").pvalue)
+            status = "faster" if p < alpha else "same"
+        out.append(Verdict(name, status, bm, hm, ratio, p))
+    return out
+
+
+def _median(x) -> float:
+    return statistics.median(x) if x and x != "absent" else math.nan
+
+
+def exit_code(verdicts: Iterable[Verdict]) -> int:
+    statuses = {v.status for v in verdicts}
+    return 2 if "failed" in statuses else 1 if "slower" in statuses else 0
+
+
+def _fmt_time(t: float) -> str:
+    if math.isnan(t):
+        return "—"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if t >= scale:
+            return f"{t / scale:.3g} {unit}"
+    return f"{t:.3g} s"
+
+
+def markdown(verdicts: list[Verdict], base: str, head: str, factor: float, alpha: float) -> str:
+    counts = {s: sum(v.status == s for v in verdicts) for s in ("slower", "failed", "faster", "added", "removed", "same")}
+    code = exit_code(verdicts)
+    title = {0: "pass", 1: "FAIL (slower)", 2: "FAIL (benchmark failed)"}[code]
+    lines = [
+        f"### Speed gate: {title}",
+        "",
+        f"`{base[:12]}` → `{head[:12]}`; slower/faster = median ratio beyond {factor:g}× **and** one-sided "
+        f"Mann-Whitney p < {alpha:g}. " + ", ".join(f"{k}: {n}" for k, n in counts.items()),
+        "",
+    ]
+    shown = [v for v in verdicts if v.status != "same"]
+    if shown:
+        lines += ["| benchmark | verdict | base | head | ratio | p |", "|---|---|---|---|---|---|"]
+        order = {"failed": 0, "slower": 1, "faster": 2, "added": 3, "removed": 4}
+        for v in sorted(shown, key=lambda v: (order[v.status], -v.ratio if not math.isnan(v.ratio) else 0)):
+            ratio = "—" if math.isnan(v.ratio) else f"{v.ratio:.2f}×"
+            p = "—" if math.isnan(v.p_value) else f"{v.p_value:.2g}"
+            lines.append(f"| `{v.name}` | {v.status} | {_fmt_time(v.base_median)} | {_fmt_time(v.head_median)} | {ratio} | {p} |")
+    else:
+        lines.append(f"All {len(verdicts)} benchmark cases unchanged.")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# reading asv results
+# ---------------------------------------------------------------------------------------------
+def read_samples(result_files: Iterable[Path]) -> dict[str, list[float] | None]:
+    """Pool the recorded samples of asv result files: {"bench(p1, p2)": samples or None}."""
+    pooled: dict[str, list[float] | None] = {}
+    for path in result_files:
+        data = json.loads(Path(path).read_text())
+        cols = data.get("result_columns") or []
+        for bench, entry in data.get("results", {}).items():
+            row = dict(zip(cols, entry))
+            params = row.get("params") or []
+            combos = [", ".join(map(str, c)) for c in product(*params)] if params else [""]
+            values = row.get("result")
+            samples = row.get("samples")
+            if not isinstance(values, list):
+                values = [values]
+            if samples is None:
+                samples = [None] * len(values)
+            for combo, value, smp in zip(combos, values, samples):
+                key = f"{bench}({combo})" if combo else bench
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    # None: skipped (NotImplementedError) or failed; keep it only if nothing better was seen
+                    pooled.setdefault(key, None)
+                    continue
+                got = [float(s) for s in smp] if smp else [float(value)]
+                prev = pooled.get(key)
+                pooled[key] = (prev or []) + got
+    return pooled
+
+
+# ---------------------------------------------------------------------------------------------
+# running both commits
+# ---------------------------------------------------------------------------------------------
+def _git(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _run_side(root: Path, worktree: Path, sha: str, bench: str, results: Path, log) -> Path:
+    """One asv run of one commit's suites in the current environment; returns its results dir."""
+    conf = json.loads((root / "asv.conf.json").read_text())
+    conf.update(repo=str(root), benchmark_dir=str(worktree / conf.get("benchmark_dir", "suites")),
+                results_dir=str(results), html_dir=str(results / "html"))
+    conf_path = results.parent / f"{results.name}.asv.conf.json"
+    results.mkdir(parents=True, exist_ok=True)
+    conf_path.write_text(json.dumps(conf))
+    env = dict(os.environ, **THREAD_ENV, ASV_PYTHONPATH=str(worktree), PYTHONPATH=str(worktree))
+    cmd = [sys.executable, "-m", "asv", "run", "--config", str(conf_path), "--python=same",
+           "--set-commit-hash", sha, "--record-samples", "-b", bench, "--machine", _machine(), "--launch-method", "spawn"]
+    print(f"  $ {' '.join(cmd[2:])}", file=log, flush=True)
+    proc = subprocess.run(cmd, env=env, cwd=worktree, capture_output=True, text=True)
+    print(proc.stdout[-2000:], proc.stderr[-2000:], file=log, flush=True)
+    return results
+
+
+def _machine() -> str:
+    import platform
+
+    return os.environ.get("MATLOSS_ASV_MACHINE", platform.node() or "localhost")
+
+
+def run_speed_gate(ns) -> int:
+    if len(ns.rest) != 2:
+        print("usage: matloss gate speed BASE HEAD [-b REGEX] [--factor F] [--alpha A] [--rounds R]", file=sys.stderr)
+        return 2
+    factor = ns.factor or FACTOR
+    alpha = ns.alpha or ALPHA
+    rounds = ns.rounds or ROUNDS
+    bench = ns.bench or DEFAULT_BENCH
+    if factor <= 1 or not 0 < alpha < 1 or rounds < 1:
+        print("matloss gate speed: need --factor > 1, 0 < --alpha < 1, --rounds >= 1", file=sys.stderr)
+        return 2
+    root = Path(_git("rev-parse", "--show-toplevel"))
+    try:
+        base, head = (_git("rev-parse", "--verify", f"{r}^{{commit}}", cwd=root) for r in ns.rest)
+    except subprocess.CalledProcessError as exc:
+        print(f"matloss gate speed: unknown commit ({exc.stderr.strip()})", file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="matloss-speedgate-"))
+    log = sys.stderr
+    try:
+        trees = {}
+        for label, sha in (("base", base), ("head", head)):
+            trees[label] = tmp / label
+            _git("worktree", "add", "--detach", str(trees[label]), sha, cwd=root)
+        files: dict[str, list[Path]] = {"base": [], "head": []}
+        for r in range(rounds):
+            order = ("base", "head") if r % 2 == 0 else ("head", "base")
+            for label in order:
+                print(f"[gate speed] round {r + 1}/{rounds}: {label} {trees[label].name}", file=log, flush=True)
+                out = _run_side(root, trees[label], base if label == "base" else head, bench, tmp / f"res-{label}-{r}", log)
+                files[label] += [p for p in out.rglob("*.json") if p.name not in ("machine.json", "benchmarks.json")]
+        verdicts = decide(read_samples(files["base"]), read_samples(files["head"]), factor, alpha)
+    finally:
+        for label in ("base", "head"):
+            if (tmp / label).exists():
+                subprocess.run(["git", "worktree", "remove", "--force", str(tmp / label)], cwd=root, capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not verdicts:
+        print(f"matloss gate speed: no benchmark matched {bench!r} on either commit", file=sys.stderr)
+        return 2
+    report = markdown(verdicts, base, head, factor, alpha)
+    print(report)
+    if ns.summary_file:
+        with open(ns.summary_file, "a") as f:
+            f.write(report + "\n")
+    return exit_code(verdicts)

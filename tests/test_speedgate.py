@@ -1,0 +1,114 @@
+"""The speed gate's decision logic, exit codes and report, on recorded sample sets."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from matloss_ref.speedgate import decide, exit_code, markdown, read_samples
+
+
+def _noise(median: float, n: int = 30, seed: int = 0, spread: float = 0.03) -> list[float]:
+    """Timing-like samples: a log-normal spread around ``median`` with a few slow outliers."""
+    rng = np.random.default_rng(seed)
+    s = median * np.exp(rng.normal(0.0, spread, n))
+    s[rng.choice(n, 2, replace=False)] *= 1.5  # scheduler hiccups
+    return s.tolist()
+
+
+def _verdict(base, head, **kw):
+    (v,) = decide({"b(x)": base}, {"b(x)": head}, **kw)
+    return v
+
+
+def test_clear_regression_is_slower():
+    v = _verdict(_noise(1e-3, seed=1), _noise(1.5e-3, seed=2))
+    assert v.status == "slower" and v.ratio == pytest.approx(1.5, rel=0.05) and v.p_value < 1e-6
+    assert exit_code([v]) == 1
+
+
+def test_noise_only_is_same():
+    for seed in range(20):
+        v = _verdict(_noise(1e-3, seed=seed), _noise(1e-3, seed=seed + 100))
+        assert v.status == "same", (seed, v)
+    assert exit_code([v]) == 0
+
+
+def test_small_but_significant_change_below_factor_is_same():
+    v = _verdict(_noise(1e-3, spread=0.001, seed=3), _noise(1.1e-3, spread=0.001, seed=4))
+    assert v.status == "same" and v.ratio == pytest.approx(1.1, rel=0.01)
+    assert _verdict(_noise(1e-3, spread=0.001, seed=3), _noise(1.1e-3, spread=0.001, seed=4), factor=1.05).status == "slower"
+
+
+def test_large_ratio_without_significance_is_same():
+    v = _verdict([1.0, 3.0], [3.1, 1.2])  # two samples each: no test can be significant at 1 %
+    assert v.status == "same"
+
+
+def test_faster():
+    assert _verdict(_noise(2e-3, seed=5), _noise(1e-3, seed=6)).status == "faster"
+
+
+def test_newly_failing_benchmark():
+    (v,) = decide({"b(x)": _noise(1e-3)}, {"b(x)": None})
+    assert v.status == "failed" and exit_code([v]) == 2
+
+
+def test_failure_outranks_regression():
+    verdicts = decide({"a": _noise(1e-3, seed=1), "b": _noise(1e-3, seed=2)}, {"a": _noise(2e-3, seed=3), "b": None})
+    assert {v.status for v in verdicts} == {"slower", "failed"} and exit_code(verdicts) == 2
+
+
+def test_added_and_removed_and_changed_params():
+    base = {"t(16)": _noise(1e-3), "t(128)": _noise(1e-2), "gone": _noise(1e-3)}
+    head = {"t(16)": _noise(1e-3, seed=9), "t(512)": _noise(1e-1), "new": _noise(1e-3)}
+    st = {v.name: v.status for v in decide(base, head)}
+    assert st == {"t(16)": "same", "t(128)": "removed", "t(512)": "added", "gone": "removed", "new": "added"}
+    assert exit_code(decide(base, head)) == 0
+    (v,) = decide({"x": None}, {"x": _noise(1e-3)})  # failed before, runs now
+    assert v.status == "added"
+
+
+def test_bad_thresholds():
+    with pytest.raises(ValueError, match="factor"):
+        decide({}, {}, factor=0.9)
+    with pytest.raises(ValueError, match="alpha"):
+        decide({}, {}, alpha=2)
+
+
+def test_markdown_report():
+    verdicts = decide({"slow": _noise(1e-3, seed=1), "same": _noise(1e-6, seed=2), "broken": _noise(1.0, seed=3)},
+                      {"slow": _noise(2e-3, seed=4), "same": _noise(1e-6, seed=5), "broken": None})
+    text = markdown(verdicts, "a" * 40, "b" * 40, 1.2, 0.01)
+    assert text.startswith("### Speed gate: FAIL (benchmark failed)")
+    assert "| `broken` | failed |" in text
+    assert re.search(r"\| `slow` \| slower \| 1 ms \| 2 ms \| 1\.\d\d× \| [0-9.e-]+ \|", text)
+    assert "`same`" not in text  # unchanged cases are counted, not listed
+    assert "same: 1" in text
+    ok = markdown(decide({"x": _noise(1e-3)}, {"x": _noise(1e-3, seed=1)}), "a" * 40, "b" * 40, 1.2, 0.01)
+    assert ok.startswith("### Speed gate: pass") and "unchanged" in ok
+
+
+def test_read_samples_from_asv_results(tmp_path):
+    """asv 0.6 result files: per benchmark a row of result_columns; params expand to combinations."""
+    cols = ["result", "params", "version", "started_at", "duration", "stats_ci_99_a", "stats_ci_99_b",
+            "stats_q_25", "stats_q_75", "stats_number", "stats_repeat", "samples", "profile"]
+    data = {
+        "result_columns": cols,
+        "results": {
+            "bench.T.time_f": [[1.0, None, 3.0, 4.0], [["'a'", "'b'"], ["1", "2"]], "v", 0, 1, None, None, None, None,
+                               None, None, [[1.0, 1.1], None, [3.0], [4.0, 4.2]]],
+            "bench.T.time_plain": [[0.5], [], "v", 0, 1, None, None, None, None, None, None, None],
+        },
+        "version": 2,
+    }
+    f1 = tmp_path / "r1.json"
+    f1.write_text(json.dumps(data))
+    got = read_samples([f1, f1])  # two rounds pool
+    assert got["bench.T.time_f('a', 1)"] == [1.0, 1.1, 1.0, 1.1]
+    assert got["bench.T.time_f('a', 2)"] is None
+    assert got["bench.T.time_f('b', 2)"] == [4.0, 4.2, 4.0, 4.2]
+    assert got["bench.T.time_plain"] == [0.5, 0.5]
