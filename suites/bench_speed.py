@@ -1,0 +1,68 @@
+"""Speed of every loss in every framework: forward, forward + backward, peak memory.
+
+Every benchmark times the warm, synchronised callable of ``fw.prepare`` (compilation and the
+first call happen in ``setup``, outside the timing); see ``common.py`` for the grid and the cache.
+"""
+
+from __future__ import annotations
+
+from . import common
+
+
+class _Speed:
+    params = common.GRID
+    param_names = common.GRID_NAMES
+    backward = False
+    timeout = 600.0  # a cold torch.compile of a backward can take minutes on 2 cores
+
+    def setup_cache(self):
+        # one directory per run, shared by every case: the sampled inputs are written there once
+        import os
+
+        return os.getcwd()
+
+    def setup(self, input_dir, *case):
+        self.step = common.prepared(*case, backward=self.backward, input_dir=input_dir)
+        self.number = common.calls_per_sample(self.step)
+
+
+class Forward(_Speed):
+    def time_forward(self, input_dir, *case):
+        self.step()
+
+
+class Backward(_Speed):
+    backward = True
+
+    def time_backward(self, input_dir, *case):
+        self.step()
+
+
+class Memory(_Speed):
+    """Peak process RSS of forward + backward at each loss's largest size, float64, CPU."""
+
+    params = [common.LOSSES, common.FRAMEWORKS, common.MODES]
+    param_names = ["loss", "framework", "mode"]
+
+    def setup(self, input_dir, loss, framework, mode):
+        shape = common.largest_shape(loss)
+        self.step = common.prepared(loss, framework, "cpu", "float64", shape, mode, backward=True, input_dir=input_dir)
+
+    def peakmem_backward(self, input_dir, loss, framework, mode):
+        self.step()
+
+
+class GpuMemory(_Speed):
+    """Peak GPU memory (the framework allocator's own statistic, bytes) of forward + backward at
+    each loss's largest size, float64; skipped without a GPU."""
+
+    params = [common.LOSSES, common.FRAMEWORKS, common.MODES]
+    param_names = ["loss", "framework", "mode"]
+    unit = "bytes"
+
+    def setup(self, input_dir, loss, framework, mode):
+        shape = common.largest_shape(loss)
+        self.step = common.prepared(loss, framework, "cuda", "float64", shape, mode, backward=True, input_dir=input_dir)
+
+    def track_gpu_peakmem_backward(self, input_dir, loss, framework, mode):
+        return common.gpu_peak_bytes(framework, self.step)

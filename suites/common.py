@@ -1,0 +1,215 @@
+"""Shared helpers of the asv suites: the case grid, read from the registry, and the one builder of
+a case's warm, synchronised callable (cached per process).
+
+A *case* is ``(loss, framework, device, dtype, shape, mode)``. Losses and frameworks come from
+``matloss_ref``; nothing here names one. The grid is the same whatever is installed: a case a
+framework cannot run (not installed, no GPU, no compiled mode, a compile failure) raises
+``NotImplementedError`` (the adapter's ``Unsupported``) from ``setup`` and asv records it as
+skipped.
+
+``shape`` is a string: ``"16"``, ``"128"``, ``"512"`` are one n x n problem (one n-vector for the
+vector inputs); ``"256x8"`` is a batch of 256 problems of size 8 in one call. SVD-based losses
+(``spec.svd_based``) stop at ``SVD_MAX_N``: their ``"512"`` case is skipped (an n = 512 SVD
+backward takes about a second per call here, and the run must stay under 45 minutes).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from matloss_ref.frameworks import DTYPES as _DTYPES
+from matloss_ref.frameworks import MODES as _MODES
+from matloss_ref.frameworks import get_framework, list_frameworks
+from matloss_ref.registry import get_loss, list_losses
+
+LOSSES: list[str] = list_losses()
+FRAMEWORKS: list[str] = list_frameworks()
+DEVICES: list[str] = ["cpu", "cuda"]
+DTYPES: list[str] = list(_DTYPES)
+SHAPES: list[str] = ["16", "128", "512", "256x8"]
+MODES: list[str] = list(_MODES)
+SVD_MAX_N = 128
+KAPPA = 100.0  # condition number of the governing matrix of every speed input
+SEED = 0
+
+#: ``params`` / ``param_names`` of the timing benchmarks
+GRID: list[list[str]] = [LOSSES, FRAMEWORKS, DEVICES, DTYPES, SHAPES, MODES]
+GRID_NAMES: list[str] = ["loss", "framework", "device", "dtype", "shape", "mode"]
+
+#: target length of one timing sample (asv's own default ``sample_time``)
+SAMPLE_TIME = 0.01
+
+
+def parse_shape(loss: str, shape: str) -> tuple[int, tuple[int, ...]]:
+    """``(n, batch)`` of a shape label; ``NotImplementedError`` where the loss's grid stops lower."""
+    batch_text, _, n_text = shape.rpartition("x")
+    n, batch = int(n_text), ((int(batch_text),) if batch_text else ())
+    if get_loss(loss).svd_based and n > SVD_MAX_N:
+        raise NotImplementedError(f"{loss} is SVD-based: the speed grid stops at n = {SVD_MAX_N}")
+    return n, batch
+
+
+def largest_shape(loss: str) -> str:
+    """The largest single-problem shape of ``loss`` in the grid (for the memory benchmarks)."""
+    sizes = [s for s in SHAPES if "x" not in s]
+    ok = [s for s in sizes if not get_loss(loss).svd_based or int(s) <= SVD_MAX_N]
+    return max(ok, key=int)
+
+
+# -- inputs ---------------------------------------------------------------------------------
+_INPUTS: dict[tuple, dict[str, np.ndarray]] = {}
+
+
+def inputs(loss: str, n: int, dtype: str, batch: tuple[int, ...] = (), input_dir: str | None = None) -> dict[str, np.ndarray]:
+    """``spec.sample(n, kappa=KAPPA, dtype=dtype, seed=SEED, batch=batch)``, sampled once.
+
+    Kept per process, and in ``input_dir`` (asv's ``setup_cache`` directory, shared by every
+    case of one run) so the n = 512 samples (about a second each) are drawn once per run, by the
+    code of the commit under test, not once per case.
+    """
+    key = (loss, n, dtype, batch)
+    if key not in _INPUTS:
+        path = None
+        if input_dir is not None:
+            tag = "x".join(map(str, batch)) or "1"
+            path = os.path.join(input_dir, f"inputs-{loss}-{n}-{dtype}-{tag}.npz")
+        if path is not None and os.path.exists(path):
+            with np.load(path) as f:
+                x = {k: f[k] for k in f.files}
+        else:
+            x = get_loss(loss).sample(n, kappa=KAPPA, dtype=dtype, seed=SEED, batch=batch)
+            if path is not None:  # atomic: write a temporary file, then rename
+                fd, tmp = tempfile.mkstemp(dir=input_dir, suffix=".tmp")
+                with os.fdopen(fd, "wb") as f:
+                    np.savez(f, **x)
+                os.replace(tmp, path)
+        _INPUTS[key] = x
+    return _INPUTS[key]
+
+
+# -- the prepared callable of a case --------------------------------------------------------
+_PREPARED: dict[tuple, Any] = {}
+
+
+def check_case(framework: str, device: str, mode: str) -> None:
+    """Raise ``NotImplementedError`` before any sampling for a case that cannot run here."""
+    fw = get_framework(framework)
+    if not fw.available:
+        raise NotImplementedError(f"{framework} is not available: {fw.reason}")
+    if mode not in fw.modes:
+        raise NotImplementedError(f"{framework} has no {mode} mode")
+    if device not in fw.devices():
+        raise NotImplementedError(f"{framework}: no {device} device here")
+
+
+def prepared(
+    loss: str, framework: str, device: str, dtype: str, shape: str, mode: str, *, backward: bool, input_dir: str | None = None
+) -> Callable[[], Any]:
+    """The warm, synchronised ``fw.prepare(...)`` callable of a case, built once per process.
+
+    asv runs ``setup`` before every timed call, so a second call for the same case is a dict
+    lookup. A skip (``NotImplementedError``) is remembered and raised again.
+    """
+    key = (loss, framework, device, dtype, shape, mode, backward)
+    hit = _PREPARED.get(key)
+    if hit is None:
+        try:
+            n, batch = parse_shape(loss, shape)
+            check_case(framework, device, mode)
+            x = inputs(loss, n, dtype, batch, input_dir)
+            hit = get_framework(framework).prepare(loss, x, dtype=dtype, device=device, mode=mode, backward=backward)
+        except NotImplementedError as exc:
+            hit = exc
+        _PREPARED[key] = hit
+    if isinstance(hit, NotImplementedError):
+        raise hit
+    return hit
+
+
+_NUMBER: dict[int, int] = {}
+
+
+def calls_per_sample(step: Callable[[], Any], sample_time: float = SAMPLE_TIME) -> int:
+    """How many calls of ``step`` make one ``sample_time`` sample (at least 1); measured once.
+
+    asv_runner >= 0.3 times one call per sample when a benchmark has a ``setup`` (it re-runs
+    setup before every call); setting ``number`` from setup batches the individually timed calls
+    of a µs-scale case into ~10 ms samples again, so their median is as steady as asv's
+    auto-calibrated one.
+    """
+    if id(step) not in _NUMBER:
+        t0, k = time.perf_counter(), 0
+        while True:
+            step()
+            k += 1
+            elapsed = time.perf_counter() - t0
+            if elapsed >= 2 * sample_time and k >= 2 or elapsed >= 1.0:
+                break
+        _NUMBER[id(step)] = max(1, int(sample_time / (elapsed / k)))
+    return _NUMBER[id(step)]
+
+
+# -- GPU memory -----------------------------------------------------------------------------
+def _torch_peak(step: Callable[[], Any]) -> int:
+    import torch
+
+    torch.cuda.reset_peak_memory_stats()
+    step()
+    return int(torch.cuda.max_memory_allocated())
+
+
+def _tensorflow_peak(step: Callable[[], Any]) -> int:
+    import tensorflow as tf
+
+    tf.config.experimental.reset_memory_stats("GPU:0")
+    step()
+    return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
+
+
+def _jax_peak(step: Callable[[], Any]) -> int:
+    import jax
+
+    step()  # jax has no reset: the peak since this (one-case, spawned) process started
+    return int(jax.devices("gpu")[0].memory_stats()["peak_bytes_in_use"])
+
+
+#: peak device memory of one call, by the framework's own allocator statistics
+GPU_PEAK: dict[str, Callable[[Callable[[], Any]], int]] = {"torch": _torch_peak, "tensorflow": _tensorflow_peak, "jax": _jax_peak}
+
+
+def gpu_peak_bytes(framework: str, step: Callable[[], Any]) -> int:
+    try:
+        probe = GPU_PEAK[get_framework(framework).import_name.split(".")[0]]
+    except KeyError:
+        raise NotImplementedError(f"{framework}: no GPU memory statistics") from None
+    return probe(step)
+
+
+# -- asv's forkserver -----------------------------------------------------------------------
+def _preload() -> None:
+    """Import every framework (and torch's compiler) once in asv's forkserver process.
+
+    With ``launch_method: forkserver`` asv imports the suite once and forks a process per case;
+    importing the frameworks here (no device work, no threads started) saves each forked case
+    ~10 s of imports and ~3 s per ``torch.compile``. Under ``spawn`` (GPU runs) each case imports
+    only the framework it runs.
+    """
+    for name in FRAMEWORKS:
+        _ = get_framework(name).available  # import + precision settings
+    for mod in ("torch._dynamo", "torch._inductor.compile_fx"):
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            pass
+
+
+if sys.argv[1:2] == ["run_server"]:  # asv_runner's forkserver (asv/benchmark.py run_server DIR SOCKET)
+    _preload()
