@@ -34,8 +34,13 @@ from scipy.stats import mannwhitneyu
 FACTOR = 1.2
 ALPHA = 0.01
 ROUNDS = 3
-#: the default pull-request subset: cheap numpy and torch cases of a few representative losses
-DEFAULT_BENCH = r"TimeLoss\.time_(forward|backward)"
+#: the default pull-request subset: float64 eager CPU forward and backward at n = 128 of one loss per
+#: family, in numpy and torch (asv matches the regex against "name(param, ...)")
+DEFAULT_BENCH = (
+    r"bench_speed\.(Forward\.time_forward|Backward\.time_backward)\("
+    r"'(logdet|frobenius|logdet_divergence|soft_orthogonality|mvn_nll|condition_number)', "
+    r"'(numpy|torch)', 'cpu', 'float64', '128', 'eager'\)"
+)
 THREAD_ENV = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
@@ -155,9 +160,10 @@ def read_samples(result_files: Iterable[Path]) -> dict[str, list[float] | None]:
                 samples = [None] * len(values)
             for combo, value, smp in zip(combos, values, samples):
                 key = f"{bench}({combo})" if combo else bench
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    # None: skipped (NotImplementedError) or failed; keep it only if nothing better was seen
-                    pooled.setdefault(key, None)
+                if isinstance(value, float) and math.isnan(value):
+                    continue  # NaN: skipped (NotImplementedError) or not selected by -b
+                if value is None:
+                    pooled.setdefault(key, None)  # None: the benchmark failed (unless another round ran it)
                     continue
                 got = [float(s) for s in smp] if smp else [float(value)]
                 prev = pooled.get(key)
@@ -182,7 +188,7 @@ def _run_side(root: Path, worktree: Path, sha: str, bench: str, results: Path, l
     conf_path.write_text(json.dumps(conf))
     env = dict(os.environ, **THREAD_ENV, ASV_PYTHONPATH=str(worktree), PYTHONPATH=str(worktree))
     cmd = [sys.executable, "-m", "asv", "run", "--config", str(conf_path), "--python=same",
-           "--set-commit-hash", sha, "--record-samples", "-b", bench, "--machine", _machine(), "--launch-method", "spawn"]
+           "--set-commit-hash", sha, "--record-samples", "-b", bench, "--machine", _machine()]
     print(f"  $ {' '.join(cmd[2:])}", file=log, flush=True)
     proc = subprocess.run(cmd, env=env, cwd=worktree, capture_output=True, text=True)
     print(proc.stdout[-2000:], proc.stderr[-2000:], file=log, flush=True)

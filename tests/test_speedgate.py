@@ -99,8 +99,8 @@ def test_read_samples_from_asv_results(tmp_path):
     data = {
         "result_columns": cols,
         "results": {
-            "bench.T.time_f": [[1.0, None, 3.0, 4.0], [["'a'", "'b'"], ["1", "2"]], "v", 0, 1, None, None, None, None,
-                               None, None, [[1.0, 1.1], None, [3.0], [4.0, 4.2]]],
+            "bench.T.time_f": [[1.0, None, float("nan"), 4.0], [["'a'", "'b'"], ["1", "2"]], "v", 0, 1, None, None, None,
+                               None, None, None, [[1.0, 1.1], None, None, [4.0, 4.2]]],
             "bench.T.time_plain": [[0.5], [], "v", 0, 1, None, None, None, None, None, None, None],
         },
         "version": 2,
@@ -109,6 +109,7 @@ def test_read_samples_from_asv_results(tmp_path):
     f1.write_text(json.dumps(data))
     got = read_samples([f1, f1])  # two rounds pool
     assert got["bench.T.time_f('a', 1)"] == [1.0, 1.1, 1.0, 1.1]
-    assert got["bench.T.time_f('a', 2)"] is None
+    assert got["bench.T.time_f('a', 2)"] is None  # failed
+    assert "bench.T.time_f('b', 1)" not in got  # skipped or not selected
     assert got["bench.T.time_f('b', 2)"] == [4.0, 4.2, 4.0, 4.2]
     assert got["bench.T.time_plain"] == [0.5, 0.5]
