@@ -109,7 +109,7 @@ def accuracy_pages(table: pd.DataFrame, out_dir: Path = HTML_DIR, summary: pd.Da
                      if table["loss"].isin(g).any())
     meta = f"{len(table)} cases; frameworks: {', '.join(sorted(table['framework'].unique()))}"
     page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>matloss accuracy</title>
+<html lang="en"><head><meta charset="utf-8"><title>matloss accuracy</title><link rel="icon" href="data:,">
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1300px}} img{{max-width:100%}}
 table.summary{{font-size:12px;border-collapse:collapse}} table.summary td,table.summary th{{padding:2px 6px;text-align:right}}
 nav a{{white-space:nowrap}}</style></head>
