@@ -22,6 +22,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -33,6 +34,7 @@ from . import get_loss, list_losses
 from .cli import arg, command
 from .frameworks import Unsupported, get_framework, list_frameworks
 from .metrics import grad_errors, ratio, unit_roundoff, value_error
+from .threads import SINGLE_THREAD_ENV
 
 DEFAULT_OUT = Path("results") / "accuracy" / "sweep"
 CELL = ["framework", "device", "dtype", "mode", "loss", "n", "svd_mode"]
@@ -225,8 +227,24 @@ def _progress(total: int, desc: str):
         return _P()
 
 
+@contextmanager
 def _pool(jobs: int):
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    """Spawned workers, each single-threaded (the parallelism is the processes).
+
+    The environment is set for the pool's whole life: workers are spawned on demand and read it
+    when they first import numpy and the frameworks.
+    """
+    saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
+    os.environ.update(SINGLE_THREAD_ENV)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            yield pool
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def sweep(grid: Grid, out: Path = DEFAULT_OUT, jobs: int | None = None, progress: bool = True) -> pd.DataFrame:

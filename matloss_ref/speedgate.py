@@ -31,6 +31,8 @@ from pathlib import Path
 
 from scipy.stats import mannwhitneyu
 
+from .threads import SINGLE_THREAD_ENV as THREAD_ENV
+
 FACTOR = 1.2
 ALPHA = 0.01
 ROUNDS = 3
@@ -41,14 +43,6 @@ DEFAULT_BENCH = (
     r"'(logdet|frobenius|logdet_divergence|soft_orthogonality|mvn_nll|condition_number)', "
     r"'(numpy|torch)', 'cpu', 'float64', '128', 'eager'\)"
 )
-THREAD_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-}
 
 Samples = Mapping[str, list[float] | None]  # "bench(params)" -> samples (None: failed / skipped with error)
 
