@@ -100,6 +100,10 @@ class Backend:
         """Wait until ``out`` (any nest of tensors) is computed on the device."""
         return out
 
+    def syncer(self, device: str) -> Callable[[Any], Any]:
+        """The ``sync`` to use for results on ``device`` (a backend may know a cheaper one)."""
+        return self.sync
+
     def forward_fn(self, fn: Callable, mode: str, n_inputs: int) -> Callable:
         raise NotImplementedError
 
@@ -190,7 +194,7 @@ class Backend:
             step = (self.value_and_grad_fn if backward else self.forward_fn)(fn, mode, len(tensors))
         except Exception as exc:
             raise Unsupported(self.name, f"{mode} {loss} could not be built: {type(exc).__name__}: {exc}") from exc
-        sync = self.sync
+        sync = self.syncer(device)
 
         def run() -> Any:
             return sync(step(*tensors))

@@ -23,6 +23,8 @@ def _forward(loss: str) -> Callable[..., Any]:
 
     def fn(*arrays: np.ndarray) -> np.ndarray:
         batch = arrays[0].shape[: arrays[0].ndim - core]
+        if not batch:
+            return spec.value_fn(*arrays)
         total = arrays[0].dtype.type(0)
         for i in np.ndindex(*batch):
             total += spec.value_fn(*(a[i] for a in arrays))

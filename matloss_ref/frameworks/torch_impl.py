@@ -252,6 +252,10 @@ class TorchBackend(Backend):
             torch.cuda.synchronize()
         return out
 
+    def syncer(self, device: str) -> Callable[[Any], Any]:
+        """CPU kernels run synchronously: a CPU result is complete when the call returns."""
+        return (lambda out: out) if device == "cpu" else self.sync
+
     # -- eager / compiled ----------------------------------------------------------------------
     def _compile_errors(self) -> tuple[type[BaseException], ...]:
         """The exceptions that mean "torch.compile could not build this", as opposed to runtime errors."""

@@ -29,7 +29,7 @@ def _one(name):
 # -- frobenius, frobenius_l2 ----------------------------------------------------------------
 def frobenius_value(A, B):
     d = A - B
-    return np.sum(d * d)
+    return (d * d).sum()
 
 
 def frobenius_grad(A, B):
@@ -44,7 +44,7 @@ def frobenius_hp(A, B):
 
 def frobenius_l2_value(A, B):
     d = A - B
-    return np.sum(d * d) + A.dtype.type(LAMBDA_L2) * np.sum(A * A)
+    return (d * d).sum() + A.dtype.type(LAMBDA_L2) * (A * A).sum()
 
 
 def frobenius_l2_grad(A, B):
