@@ -14,6 +14,12 @@ class _Speed:
     param_names = common.GRID_NAMES
     backward = False
     timeout = 600.0  # a cold torch.compile of a backward can take minutes on 2 cores
+    # one process per case (setup compiles; doing it twice would double the run), 5 to 10
+    # samples of ~10 ms (see common.calls_per_sample), stopping after 1 s once there are 5;
+    # no extra warm-up: the callable is warm from prepare() and the calibration calls in setup
+    rounds = 1
+    repeat = (5, 10, 1.0)
+    warmup_time = 0.0
 
     def setup_cache(self):
         # one directory per run, shared by every case: the sampled inputs are written there once

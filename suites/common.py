@@ -30,6 +30,15 @@ from matloss_ref.frameworks import MODES as _MODES
 from matloss_ref.frameworks import get_framework, list_frameworks
 from matloss_ref.registry import get_loss, list_losses
 
+# jax keeps compiled programs on disk only when asked (torch's inductor does by default). Every
+# case runs in a fresh process, so without it each jax case recompiles every op it touches (~1 s).
+# Compiling happens in setup, outside the timing; set these variables yourself to change it.
+# (Importing matloss_ref imports no framework, so this comes before jax reads them.)
+_CACHE_HOME = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_CACHE_HOME, "matloss", "jax-compilation"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
 LOSSES: list[str] = list_losses()
 FRAMEWORKS: list[str] = list_frameworks()
 DEVICES: list[str] = ["cpu", "cuda"]
@@ -194,21 +203,53 @@ def gpu_peak_bytes(framework: str, step: Callable[[], Any]) -> int:
 
 
 # -- asv's forkserver -----------------------------------------------------------------------
-def _preload() -> None:
-    """Import every framework (and torch's compiler) once in asv's forkserver process.
+#: modules ``torch.compile`` imports lazily on first use; imported once in the forkserver they
+#: save each forked compiled case about a second (a module this torch lacks is skipped)
+_TORCH_COMPILE_IMPORTS = """
+    torch._dynamo.backends.inductor torch._dynamo.backends.cudagraphs torch._dynamo.backends.distributed
+    torch._dynamo.backends.onnxrt torch._dynamo.backends.tensorrt torch._dynamo.backends.torchxla
+    torch._dynamo.backends.tvm torch._dynamo.dce_extra_outputs torch._dynamo.repro.after_dynamo
+    torch._export.db torch._export.passes.add_runtime_assertions_for_constraints_pass
+    torch._export.passes.collect_tracepoints_pass torch._functorch._aot_autograd.subclass_codegen
+    torch._higher_order_ops.passes.inline_invoke_subgraph torch._inductor.codegen.cpp_wrapper_cpu_array_ref
+    torch._inductor.codegen.cpp_wrapper_gpu torch._inductor.codegen.cpp_wrapper_mps
+    torch._inductor.codegen.cuda_combined_scheduling torch._inductor.codegen.cutedsl.cutedsl_scheduling
+    torch._inductor.codegen.cutlass.scheduling torch._inductor.codegen.halide torch._inductor.codegen.memory_planning
+    torch._inductor.codegen.mps torch._inductor.codegen.nv_universal_gemm torch._inductor.codegen.pallas
+    torch._inductor.codegen.python_wrapper_mtia torch._inductor.codegen.rocm.rocm_cpp_scheduling
+    torch._inductor.codegen.wrapper_fxir torch._inductor.codegen.xpu.xpu_combined_scheduling
+    torch._inductor.compiler_bisector torch._inductor.hooks torch._subclasses.schema_check_mode
+    torch.distributed.tensor.experimental torch.export._trace torch.export._unlift torch.fx.experimental.validator
+    torch.utils._cpp_embed_headers sympy.combinatorics sympy.tensor.tensor multiprocessing.synchronize
+""".split()
 
-    With ``launch_method: forkserver`` asv imports the suite once and forks a process per case;
-    importing the frameworks here (no device work, no threads started) saves each forked case
-    ~10 s of imports and ~3 s per ``torch.compile``. Under ``spawn`` (GPU runs) each case imports
-    only the framework it runs.
+
+def _preload() -> None:
+    """Import every framework, and what its first compile would import, once in asv's forkserver.
+
+    With ``launch_method: forkserver`` asv imports the suite once and forks a process per case.
+    Imports and per-process probes done here are inherited by every forked case (no device work
+    and no thread pools happen here, so forking stays safe); under ``spawn`` (GPU runs) each case
+    imports only the framework it runs.
     """
     for name in FRAMEWORKS:
-        _ = get_framework(name).available  # import + precision settings
-    for mod in ("torch._dynamo", "torch._inductor.compile_fx"):
+        fw = get_framework(name)
+        if fw.available:  # import + precision settings
+            _ = fw.losses  # the loss functions (jax imports jax.scipy.linalg here)
+    if "torch" not in sys.modules:
+        return
+    for mod in _TORCH_COMPILE_IMPORTS:
         try:
             importlib.import_module(mod)
-        except ImportError:
+        except Exception:  # noqa: BLE001 (absent in this torch, or needs an absent extra)
             pass
+    try:  # inductor's per-process probes: the hash of its own sources, the CPU vector ISA (compiles a test program)
+        from torch._inductor import codecache, cpu_vec_isa
+
+        codecache.torch_key()
+        cpu_vec_isa.pick_vec_isa()
+    except Exception:  # noqa: BLE001 (private API: only a speed-up)
+        pass
 
 
 if sys.argv[1:2] == ["run_server"]:  # asv_runner's forkserver (asv/benchmark.py run_server DIR SOCKET)
