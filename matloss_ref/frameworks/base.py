@@ -136,13 +136,25 @@ class Backend:
         arrays = spec.validate(inputs)[0] if validate else {k: np.asarray(inputs[k]) for k in spec.inputs}
         return [self.to_tensor(np.ascontiguousarray(arrays[k], dtype=dtype), dtype, device) for k in spec.inputs]
 
-    def value(self, loss: str, inputs: Mapping[str, Any], *, dtype: str, device: str = "cpu", mode: str = "eager",
-              validate: bool = True) -> float:
-        """The forward value only (float64)."""
+    def _step(self, loss: str, inputs: Mapping[str, Any], *, dtype: str, device: str, mode: str, backward: bool,
+              validate: bool = True) -> tuple[Callable, list[Any]]:
+        """The (eager or compiled) step of one case and its inputs on the device; a build failure is Unsupported."""
         self._check_case(dtype, device, mode)
         fn = self.implementation(loss)
         tensors = self._tensors(loss, inputs, dtype, device, validate)
-        return float(self.to_numpy(self.sync(self.forward_fn(fn, mode, len(tensors))(*tensors))))
+        try:
+            step = (self.value_and_grad_fn if backward else self.forward_fn)(fn, mode, len(tensors))
+        except Unsupported:
+            raise
+        except Exception as exc:
+            raise Unsupported(self.name, f"{mode} {loss} could not be built: {type(exc).__name__}: {exc}") from exc
+        return step, tensors
+
+    def value(self, loss: str, inputs: Mapping[str, Any], *, dtype: str, device: str = "cpu", mode: str = "eager",
+              validate: bool = True) -> float:
+        """The forward value only (float64)."""
+        step, tensors = self._step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=False, validate=validate)
+        return float(self.to_numpy(self.sync(step(*tensors))))
 
     def value_and_grad(
         self,
@@ -159,18 +171,9 @@ class Backend:
         ``validate=False`` hands the inputs to the framework unchecked; only the findings use it,
         to record what a framework does with input outside the loss's domain.
         """
-        spec = get_loss(loss)
-        self._check_case(dtype, device, mode)
-        fn = self.implementation(loss)
-        tensors = self._tensors(loss, inputs, dtype, device, validate)
-        try:
-            vg = self.value_and_grad_fn(fn, mode, len(tensors))
-        except Unsupported:
-            raise
-        except Exception as exc:
-            raise Unsupported(self.name, f"{mode} {loss} could not be built: {type(exc).__name__}: {exc}") from exc
-        value, grads = self.sync(vg(*tensors))
-        return float(self.to_numpy(value)), {k: self.to_numpy(g) for k, g in zip(spec.inputs, grads)}
+        step, tensors = self._step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=True, validate=validate)
+        value, grads = self.sync(step(*tensors))
+        return float(self.to_numpy(value)), {k: self.to_numpy(g) for k, g in zip(get_loss(loss).inputs, grads)}
 
     def prepare(
         self,
@@ -187,13 +190,7 @@ class Backend:
         Inputs are converted and placed on ``device`` here; compilation and the first call happen
         here too, so a timer around the returned callable measures steady-state work.
         """
-        self._check_case(dtype, device, mode)
-        fn = self.implementation(loss)
-        tensors = self._tensors(loss, inputs, dtype, device)
-        try:
-            step = (self.value_and_grad_fn if backward else self.forward_fn)(fn, mode, len(tensors))
-        except Exception as exc:
-            raise Unsupported(self.name, f"{mode} {loss} could not be built: {type(exc).__name__}: {exc}") from exc
+        step, tensors = self._step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=backward)
         sync = self.syncer(device)
 
         def run() -> Any:
