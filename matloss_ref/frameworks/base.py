@@ -136,7 +136,7 @@ class Backend:
         arrays = spec.validate(inputs)[0] if validate else {k: np.asarray(inputs[k]) for k in spec.inputs}
         return [self.to_tensor(np.ascontiguousarray(arrays[k], dtype=dtype), dtype, device) for k in spec.inputs]
 
-    def _step(self, loss: str, inputs: Mapping[str, Any], *, dtype: str, device: str, mode: str, backward: bool,
+    def _case_step(self, loss: str, inputs: Mapping[str, Any], *, dtype: str, device: str, mode: str, backward: bool,
               validate: bool = True) -> tuple[Callable, list[Any]]:
         """The (eager or compiled) step of one case and its inputs on the device; a build failure is Unsupported."""
         self._check_case(dtype, device, mode)
@@ -153,7 +153,7 @@ class Backend:
     def value(self, loss: str, inputs: Mapping[str, Any], *, dtype: str, device: str = "cpu", mode: str = "eager",
               validate: bool = True) -> float:
         """The forward value only (float64)."""
-        step, tensors = self._step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=False, validate=validate)
+        step, tensors = self._case_step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=False, validate=validate)
         return float(self.to_numpy(self.sync(step(*tensors))))
 
     def value_and_grad(
@@ -171,7 +171,7 @@ class Backend:
         ``validate=False`` hands the inputs to the framework unchecked; only the findings use it,
         to record what a framework does with input outside the loss's domain.
         """
-        step, tensors = self._step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=True, validate=validate)
+        step, tensors = self._case_step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=True, validate=validate)
         value, grads = self.sync(step(*tensors))
         return float(self.to_numpy(value)), {k: self.to_numpy(g) for k, g in zip(get_loss(loss).inputs, grads)}
 
@@ -190,7 +190,7 @@ class Backend:
         Inputs are converted and placed on ``device`` here; compilation and the first call happen
         here too, so a timer around the returned callable measures steady-state work.
         """
-        step, tensors = self._step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=backward)
+        step, tensors = self._case_step(loss, inputs, dtype=dtype, device=device, mode=mode, backward=backward)
         sync = self.syncer(device)
 
         def run() -> Any:
