@@ -1,1 +1,17 @@
-"""asv benchmark suites of matloss (``benchmark_dir`` in asv.conf.json). See README "Speed benchmarks"."""
+"""asv benchmark suites of matloss (``benchmark_dir`` in asv.conf.json). See README "Speed benchmarks".
+
+Under asv (which sets ``ASV=true`` in the benchmark processes) every numerical library gets
+``MATLOSS_BENCH_THREADS`` threads, default 1: on a small shared machine a library's own pool of
+one thread per core only measures the other load (a 2-thread OpenMP region waits for its slower
+thread). Set ``MATLOSS_BENCH_THREADS=default`` to keep each library's own default, or a number.
+This package is imported before any suite module, so before numpy and the frameworks read it.
+"""
+
+import os
+
+_THREADS = os.environ.get("MATLOSS_BENCH_THREADS", "1")
+if os.environ.get("ASV") == "true" and _THREADS != "default":
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(_var, _THREADS)
+    if _THREADS == "1":
+        os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
