@@ -114,7 +114,7 @@ def _register_optional() -> None:
     """Sub-commands that live in their own modules register themselves on import."""
     import importlib
 
-    for mod in ("findings", "accuracy", "gate", "overhead"):
+    for mod in ("findings", "accuracy", "gate", "overhead", "compare"):
         try:
             importlib.import_module(f"{__package__}.{mod}")
         except ModuleNotFoundError as exc:
