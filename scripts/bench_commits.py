@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-b", "--bench", action="append", default=[], help="asv benchmark regex (repeatable)")
     p.add_argument("--quick", action="store_true", help="asv --quick: one call per case, no statistics")
     p.add_argument("--machine", default=None, help="asv machine name (default: scripts/asv_machine.py)")
+    p.add_argument("--launch-method", default=None, choices=["spawn", "forkserver"], help="override asv.conf.json (GPU: spawn)")
     p.add_argument("--config", default=str(ROOT / "asv.conf.json"))
     ns = p.parse_args(argv)
 
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                        "--set-commit-hash", sha, "--machine", machine]  # fmt: skip
                 if ns.quick:
                     cmd.append("--quick")
+                if ns.launch_method:
+                    cmd += ["--launch-method", ns.launch_method]
                 for regex in ns.bench:
                     cmd += ["-b", regex]
                 cmd += extra

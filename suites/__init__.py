@@ -9,9 +9,17 @@ This package is imported before any suite module, so before numpy and the framew
 
 import os
 
-_THREADS = os.environ.get("MATLOSS_BENCH_THREADS", "1")
-if os.environ.get("ASV") == "true" and _THREADS != "default":
-    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        os.environ.setdefault(_var, _THREADS)
-    if _THREADS == "1":
+
+def apply_thread_settings() -> None:
+    """Set the thread-count variables (unless already set) the way the asv runs do."""
+    threads = os.environ.get("MATLOSS_BENCH_THREADS", "1")
+    if threads == "default":
+        return
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(var, threads)
+    if threads == "1":
         os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+
+
+if os.environ.get("ASV") == "true":
+    apply_thread_settings()

@@ -1,0 +1,109 @@
+"""Does asv's median agree with a plain timeit of the same prepared callable?
+
+For each case (default: a tiny, a mid and a large one) this times the callable that the suites
+time (``suites.common.prepared``: the warm, synchronised ``fw.prepare`` result) with timeit
+(``autorange`` for the loop count, then the median of ``--repeat`` loops), runs asv on exactly
+that case (``asv run --python=same`` into a temporary results dir, this checkout's code), then
+times it with timeit again, and prints the asv median beside the two timeit medians. Same thread
+settings as the asv runs (``MATLOSS_BENCH_THREADS``, default 1). Exit status 1 when a case is off
+by more than ``--tolerance`` (default 10 %) from the mean of the two timeit medians.
+
+    python scripts/timing_fidelity.py
+    python scripts/timing_fidelity.py --case logdet,torch,cpu,float64,128,eager,backward
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import timeit
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import suites  # noqa: E402  (the thread settings must precede numpy and the frameworks)
+
+suites.apply_thread_settings()
+
+from matloss_ref.compare import fmt_time  # noqa: E402
+from suites import common  # noqa: E402
+
+#: (loss, framework, device, dtype, shape, mode, pass): ~10 µs, ~1 ms, ~50 ms on a 2-core VM
+DEFAULT_CASES = [
+    ("tikhonov", "numpy", "cpu", "float64", "16", "eager", "forward"),
+    ("logdet", "torch", "cpu", "float64", "128", "eager", "backward"),
+    ("logdet_spd", "jax", "cpu", "float64", "512", "compiled", "backward"),
+]
+BENCH = {"forward": "bench_speed.Forward.time_forward", "backward": "bench_speed.Backward.time_backward"}
+
+
+def timeit_median(step, repeat: int) -> float:
+    timer = timeit.Timer(step)
+    number, _ = timer.autorange()  # loops for >= 0.2 s
+    return statistics.median(t / number for t in timer.repeat(repeat=repeat, number=number))
+
+
+def asv_median(case: tuple[str, ...], machine: str) -> float:
+    *params, which = case
+    name = f"{BENCH[which]}({', '.join(repr(p) for p in params)})"
+    conf = json.loads("\n".join(ln for ln in (ROOT / "asv.conf.json").read_text().splitlines() if not ln.lstrip().startswith("//")))
+    with tempfile.TemporaryDirectory(prefix="matloss-fidelity-") as tmp:
+        conf.update(repo=str(ROOT), benchmark_dir=str(ROOT / "suites"), results_dir=f"{tmp}/results", html_dir=f"{tmp}/html")
+        cfg = Path(tmp) / "asv.conf.json"
+        cfg.write_text(json.dumps(conf))
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+        env = dict(os.environ, ASV_PYTHONPATH=str(ROOT))
+        cmd = [sys.executable, "-m", "asv", "run", "--config", str(cfg), "--python=same", "--set-commit-hash", sha,
+               "--machine", machine, "-b", "^" + re.escape(name) + "$"]  # fmt: skip
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
+        (result,) = [p for p in (Path(tmp) / "results" / machine).glob("*.json") if p.name != "machine.json"]
+        data = json.loads(result.read_text())
+    row = dict(zip(data["result_columns"], data["results"][BENCH[which]]))
+    combos = [tuple(v) for v in _product(row["params"])]
+    value = row["result"][combos.index(tuple(repr(p) for p in params))]
+    if value is None or value != value:
+        raise RuntimeError(f"asv did not time {name} (skipped or failed)")
+    return float(value)
+
+
+def _product(lists):
+    out = [()]
+    for values in lists:
+        out = [prev + (v,) for prev in out for v in values]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--case", action="append", help="loss,framework,device,dtype,shape,mode,forward|backward (repeatable)")
+    p.add_argument("--repeat", type=int, default=15, help="timeit loops per measurement (default 15)")
+    p.add_argument("--tolerance", type=float, default=0.10)
+    p.add_argument("--machine", default="fidelity")
+    ns = p.parse_args(argv)
+    cases = [tuple(c.split(",")) for c in ns.case] if ns.case else DEFAULT_CASES
+    print("| case | asv median | timeit before | timeit after | asv / timeit | within |")
+    print("|---|---:|---:|---:|---:|---|")
+    bad = 0
+    for case in cases:
+        *params, which = case
+        step = common.prepared(*params, backward=which == "backward")
+        before = timeit_median(step, ns.repeat)
+        asv = asv_median(case, ns.machine)
+        after = timeit_median(step, ns.repeat)
+        ratio = asv / ((before + after) / 2)
+        ok = abs(ratio - 1) <= ns.tolerance
+        bad += not ok
+        cells = ["/".join(case), fmt_time(asv), fmt_time(before), fmt_time(after), f"{ratio:.3f}", "yes" if ok else "NO"]
+        print("| " + " | ".join(cells) + " |", flush=True)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
