@@ -37,6 +37,7 @@ from .metrics import grad_errors, ratio, unit_roundoff, value_error
 from .threads import SINGLE_THREAD_ENV
 
 DEFAULT_OUT = Path("results") / "accuracy" / "sweep"
+QUICK_OUT = Path("results") / "accuracy" / "quick"
 CELL = ["framework", "device", "dtype", "mode", "loss", "n", "svd_mode"]
 SATURATION = 1e-2  # errors at or above this are saturated: left out of the slope fit
 
@@ -378,11 +379,11 @@ def _split(values: list[str] | None) -> list[str] | None:
 @arg("-n", "--size", action="append", help="only these sizes")
 @arg("--seeds", type=int, help="seeds per κ (default 4, quick 2)")
 @arg("--jobs", "-j", type=int, default=None, help="worker processes (default: one per core)")
-@arg("--out", default=str(DEFAULT_OUT), help="output stem (default results/accuracy/sweep)")
+@arg("--out", default=None, help="output stem (default results/accuracy/sweep; with --quick results/accuracy/quick)")
 @arg("--summary", action="store_true", help="print the per-cell summary of the finished sweep at --out and exit")
 @arg("--plots", action="store_true", help="also draw the error-versus-κ pages into html/accuracy/")
 def cmd_accuracy(ns) -> int:
-    out = Path(ns.out)
+    out = Path(ns.out) if ns.out else QUICK_OUT if ns.quick else DEFAULT_OUT
     if ns.summary:
         path = out.parent / f"{out.name}_summary.csv"
         if not path.exists():

@@ -23,15 +23,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from .accuracy import CELL, DEFAULT_OUT
+from .accuracy import CELL, QUICK_OUT
 from .cli import arg, command
 
 BASELINE = Path("results") / "accuracy" / "baseline_summary.csv"
-CURRENT = DEFAULT_OUT.parent / f"{DEFAULT_OUT.name}_summary.csv"
+#: the gate judges the --quick grid (the grid of the committed baseline)
+CURRENT = QUICK_OUT.parent / f"{QUICK_OUT.name}_summary.csv"
 R_MAX = 30.0
 R_FACTOR = 4.0
 GOVERNED_SLOPE = (0.7, 1.3)
 INSENSITIVE_SLOPE_MAX = 0.3
+
+
+class GridMismatch(ValueError):
+    """The baseline and the current summary were not made with the same grid: nothing to compare."""
 
 
 @dataclass
@@ -79,6 +84,12 @@ def compare_accuracy(baseline: pd.DataFrame, current: pd.DataFrame) -> tuple[lis
     """All violations (regressions and known findings) and notes on unmatched cells."""
     key = lambda df: df.assign(n=df["n"].astype(int), svd_mode=df["svd_mode"].astype(int)).set_index(CELL)  # noqa: E731
     base, cur = key(baseline), key(current)
+    common = base.index.intersection(cur.index)
+    if len(common) and "cases" in base and "cases" in cur:
+        differ = [k for k in common if _num(base.loc[k, "cases"]) != _num(cur.loc[k, "cases"])]
+        if differ:
+            raise GridMismatch(f"{len(differ)} cell(s) hold a different number of cases than the baseline "
+                               f"(e.g. {' '.join(map(str, differ[0]))}): the two summaries come from different grids")
     notes = [f"cell not in this run: {' '.join(map(str, k))}" for k in base.index.difference(cur.index)]
     notes += [f"new cell (no baseline): {' '.join(map(str, k))}" for k in cur.index.difference(base.index)]
     out: list[Violation] = []
@@ -160,7 +171,11 @@ def cmd_gate(ns) -> int:
         shutil.copyfile(cur_path, base_path)
         print(f"baseline written: {base_path}")
         return 0
-    violations, notes = compare_accuracy(pd.read_csv(base_path), pd.read_csv(cur_path))
+    try:
+        violations, notes = compare_accuracy(pd.read_csv(base_path), pd.read_csv(cur_path))
+    except GridMismatch as exc:
+        print(f"matloss gate accuracy: {exc}", file=sys.stderr)
+        return 2
     report = markdown(violations, notes)
     print(report)
     if ns.summary_file:

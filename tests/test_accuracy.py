@@ -189,3 +189,12 @@ def test_quick_sweep_end_to_end(tmp_path):
     numpy64 = summary[(summary["framework"] == "numpy") & (summary["dtype"] == "float64")]
     assert (numpy64["max_R_value"] <= 30).all(), numpy64[["loss", "max_R_value"]]
     assert "sweep_summary.csv" in proc.stdout
+
+
+def test_gate_refuses_summaries_of_different_grids(small_summary, tmp_path):
+    s, _ = small_summary
+    other = s.assign(cases=s["cases"] * 2)
+    b, c = tmp_path / "b.csv", tmp_path / "c.csv"
+    s.to_csv(b, index=False)
+    other.to_csv(c, index=False)
+    assert main(["gate", "accuracy", "--baseline", str(b), "--current", str(c)]) == 2
