@@ -124,13 +124,15 @@ class Chunk:
 # one case, one chunk (these run in worker processes)
 # ---------------------------------------------------------------------------------------------
 def _status(value: float | None, grads: dict[str, np.ndarray] | None, exact_grads: dict[str, np.ndarray]) -> str:
+    """ok, nan_returned, inf_returned (in the value or the gradient), zero_grad (all zero where the true
+    gradient is not), exception."""
     if value is None or grads is None:
         return "exception"
     arrs = list(grads.values())
     if math.isnan(value) or any(np.isnan(g).any() for g in arrs):
-        return "nan"
+        return "nan_returned"
     if math.isinf(value) or any(np.isinf(g).any() for g in arrs):
-        return "inf"
+        return "inf_returned"
     if not any(g.any() for g in arrs) and any(np.any(g != 0) for g in exact_grads.values()):
         return "zero_grad"
     return "ok"
@@ -290,7 +292,7 @@ def sweep(grid: Grid, out: Path = DEFAULT_OUT, jobs: int | None = None, progress
     )
 
     keys = {c.key for c in grid.chunks()}
-    frames = [pd.read_csv(p) for p in sorted(cases_dir.glob("*.csv")) if p.stem in keys]
+    frames = [read_table(p) for p in sorted(cases_dir.glob("*.csv")) if p.stem in keys]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     _write_atomic(table, out.with_suffix(".csv"))
     summary = summarize(table)
@@ -335,8 +337,8 @@ def _cell_summary(g: pd.DataFrame) -> dict:
         "expected_slope_value": spec.expected_value_slope,
         "slope_grad": fit_slope(g_decade["k"], g_decade["e"], u / 16),
         "kappa_governed": spec.kappa_governed,
-        "n_nan": int((bad_where_defined["status"] == "nan").sum()),
-        "n_inf": int((bad_where_defined["status"] == "inf").sum()),
+        "n_nan": int((bad_where_defined["status"] == "nan_returned").sum()),
+        "n_inf": int((bad_where_defined["status"] == "inf_returned").sum()),
         "n_zero_grad": int((bad_where_defined["status"] == "zero_grad").sum()),
         "n_exception": int((bad_where_defined["status"] == "exception").sum()),
         "n_unsupported": int((g["status"] == "unsupported").sum()),
@@ -352,8 +354,14 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def read_table(path: Path) -> pd.DataFrame:
+    """A sweep table from CSV: only empty fields are missing (pandas would read a status or an error
+    message "nan" / "NA" as a missing value)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
 def load(out: Path = DEFAULT_OUT) -> pd.DataFrame:
-    return pd.read_csv(Path(out).with_suffix(".csv"))
+    return read_table(Path(out).with_suffix(".csv"))
 
 
 def grid_hash(grid: Grid) -> str:

@@ -94,8 +94,8 @@ def test_interrupted_sweep_resumes_to_the_same_table(tmp_path):
     partial = len(list((out / "cases").glob("*.csv")))
     assert partial < 8, "the sweep should have been cut before it finished"
     assert _run(out, env).wait(timeout=300) == 0
-    a = pd.read_csv(ref.with_suffix(".csv"))
-    b = pd.read_csv(out.with_suffix(".csv"))
+    a = accuracy.read_table(ref.with_suffix(".csv"))
+    b = accuracy.read_table(out.with_suffix(".csv"))
     keys = ["framework", "loss", "dtype", "n", "svd_mode", "kappa", "seed"]
     assert not b.duplicated(keys).any()
     cols = keys + ["status", "value", "value_error", "grad_error", "kappa_true"]
@@ -180,7 +180,7 @@ def test_quick_sweep_end_to_end(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "matloss_ref", "accuracy", "--quick", "--out", str(out)],
                           env=env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    table = pd.read_csv(out.with_suffix(".csv"))
+    table = accuracy.read_table(out.with_suffix(".csv"))
     grid = accuracy.Grid.quick()
     assert len(table) == grid.n_cases()
     assert set(table["loss"]) == set(grid.losses)
@@ -198,3 +198,16 @@ def test_gate_refuses_summaries_of_different_grids(small_summary, tmp_path):
     s.to_csv(b, index=False)
     other.to_csv(c, index=False)
     assert main(["gate", "accuracy", "--baseline", str(b), "--current", str(c)]) == 2
+
+
+def test_nan_status_survives_the_csv_round_trip(tmp_path):
+    """A NaN a framework returned is counted in the summary of a table read back from CSV."""
+    row = dict(framework="torch", device="cpu", dtype="float64", mode="eager", loss="det", n=8, svd_mode=3, kappa=1.0,
+               kappa_decade=0, seed=0, kappa_true=1.0, status="ok", value_error=1e-16, grad_error=1e-16, grad_defined=True,
+               grad_well_posed=True, R_value=0.1, R_grad=0.1, u=2.0**-53, version="x", error="")
+    bad = dict(row, seed=1, status="nan_returned", value_error=float("nan"), grad_error=float("nan"), error="NA")
+    path = tmp_path / "t.csv"
+    pd.DataFrame([row, bad]).to_csv(path, index=False)
+    table = accuracy.read_table(path)
+    assert list(table["status"]) == ["ok", "nan_returned"] and table["error"].iloc[1] == "NA"
+    assert accuracy.summarize(table)["n_nan"].item() == 1

@@ -50,7 +50,7 @@ def test_markers_for_failures(tmp_path):
                          kappa=k, kappa_decade=int(round(math.log10(k))), seed=0, kappa_true=k,
                          status="ok", value_error=e, grad_error=e, grad_defined=True, grad_well_posed=True,
                          R_value=0.1, R_grad=0.1, u=2.0**-53, version="x", error=""))
-    rows.append(dict(rows[-1], seed=1, status="nan", value_error=float("nan"), grad_error=float("nan")))
+    rows.append(dict(rows[-1], seed=1, status="nan_returned", value_error=float("nan"), grad_error=float("nan")))
     table = pd.DataFrame(rows)
     index = accuracy_pages(table, tmp_path / "acc")
     assert "det" in index.read_text()
