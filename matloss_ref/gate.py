@@ -160,7 +160,11 @@ def cmd_gate(ns) -> int:
     if ns.kind == "speed":
         from .speedgate import run_speed_gate
 
-        return run_speed_gate(ns)
+        try:
+            return run_speed_gate(ns)
+        except Exception as exc:  # a broken run must not read as "slower" (exit 1): it is a failure to run
+            print(f"matloss gate speed: could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
     cur_path, base_path = Path(ns.current), Path(ns.baseline)
     for p, what in ((cur_path, "--current"), (base_path, "--baseline")):
         if not p.exists() and not (ns.write_baseline and what == "--baseline"):

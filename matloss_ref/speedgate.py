@@ -174,7 +174,9 @@ def _git(*args: str, cwd: Path | None = None) -> str:
 
 def _run_side(root: Path, worktree: Path, sha: str, bench: str, results: Path, log) -> Path:
     """One asv run of one commit's suites in the current environment; returns its results dir."""
-    conf = json.loads((root / "asv.conf.json").read_text())
+    from asv.util import load_json  # asv.conf.json allows // comments
+
+    conf = load_json(str(root / "asv.conf.json"), js_comments=True)
     conf.update(repo=str(root), benchmark_dir=str(worktree / conf.get("benchmark_dir", "suites")),
                 results_dir=str(results), html_dir=str(results / "html"))
     conf_path = results.parent / f"{results.name}.asv.conf.json"
