@@ -7,8 +7,9 @@ sides see the same machine. Each round writes its own result file; the samples o
 are pooled per benchmark and parameter combination.
 
 Deciding (ours, not asv's): a benchmark is *slower* when the median ratio HEAD/BASE exceeds the
-factor (default 1.2) **and** a one-sided Mann-Whitney U test (scipy) says HEAD's samples are larger
-at level alpha (default 0.01); *faster* symmetrically; otherwise *same*. A benchmark that ran on
+factor (default 1.2) in the pooled samples **and** in every round, **and** a one-sided Mann-Whitney
+U test (scipy) says HEAD's pooled samples are larger at level alpha (default 0.01); *faster*
+symmetrically; otherwise *same*. A benchmark that ran on
 BASE but failed on HEAD is *failed*; one on one side only is *added* / *removed* (a changed
 parameter grid shows as removed + added cases). Exit status: 2 if any benchmark failed, else 1 if
 any is slower, else 0.
@@ -57,8 +58,14 @@ class Verdict:
     p_value: float = math.nan
 
 
-def decide(base: Samples, head: Samples, factor: float = FACTOR, alpha: float = ALPHA) -> list[Verdict]:
-    """One verdict per benchmark case present on either side."""
+def decide(base: Samples, head: Samples, factor: float = FACTOR, alpha: float = ALPHA,
+           rounds: list[tuple[Samples, Samples]] | None = None) -> list[Verdict]:
+    """One verdict per benchmark case present on either side.
+
+    ``rounds``: the (base, head) samples of each interleaved round. Samples within one asv run are
+    correlated (they share that moment's machine load), so with rounds a change must also show in
+    every round's own median ratio, not only in the pooled test.
+    """
     if factor <= 1:
         raise ValueError(f"factor must be > 1, got {factor}")
     if not 0 < alpha < 1:
@@ -81,13 +88,22 @@ def decide(base: Samples, head: Samples, factor: float = FACTOR, alpha: float = 
         bm, hm = statistics.median(b), statistics.median(h)
         ratio = hm / bm if bm > 0 else math.inf
         status, p = "same", math.nan
+        per_round = _round_ratios(name, rounds)
         if ratio > factor:
             p = float(mannwhitneyu(h, b, alternative="greater").pvalue)
-            status = "slower" if p < alpha else "same"
+            status = "slower" if p < alpha and all(r > factor for r in per_round) else "same"
         elif ratio < 1 / factor:
             p = float(mannwhitneyu(h, b, alternative="less").pvalue)
-            status = "faster" if p < alpha else "same"
+            status = "faster" if p < alpha and all(r < 1 / factor for r in per_round) else "same"
         out.append(Verdict(name, status, bm, hm, ratio, p))
+    return out
+
+
+def _round_ratios(name: str, rounds: list[tuple[Samples, Samples]] | None) -> list[float]:
+    out = []
+    for b, h in rounds or []:
+        if b.get(name) and h.get(name):
+            out.append(statistics.median(h[name]) / statistics.median(b[name]))
     return out
 
 
@@ -221,14 +237,16 @@ def run_speed_gate(ns) -> int:
         for label, sha in (("base", base), ("head", head)):
             trees[label] = tmp / label
             _git("worktree", "add", "--detach", str(trees[label]), sha, cwd=root)
-        files: dict[str, list[Path]] = {"base": [], "head": []}
+        files: dict[str, list[list[Path]]] = {"base": [], "head": []}
         for r in range(rounds):
             order = ("base", "head") if r % 2 == 0 else ("head", "base")
             for label in order:
                 print(f"[gate speed] round {r + 1}/{rounds}: {label} {trees[label].name}", file=log, flush=True)
                 out = _run_side(root, trees[label], base if label == "base" else head, bench, tmp / f"res-{label}-{r}", log)
-                files[label] += [p for p in out.rglob("*.json") if p.name not in ("machine.json", "benchmarks.json")]
-        verdicts = decide(read_samples(files["base"]), read_samples(files["head"]), factor, alpha)
+                files[label].append([p for p in out.rglob("*.json") if p.name not in ("machine.json", "benchmarks.json")])
+        per_round = [(read_samples(b), read_samples(h)) for b, h in zip(files["base"], files["head"])]
+        pooled = [read_samples([p for rf in files[side] for p in rf]) for side in ("base", "head")]
+        verdicts = decide(pooled[0], pooled[1], factor, alpha, rounds=per_round)
     finally:
         for label in ("base", "head"):
             if (tmp / label).exists():

@@ -113,3 +113,17 @@ def test_read_samples_from_asv_results(tmp_path):
     assert "bench.T.time_f('b', 1)" not in got  # skipped or not selected
     assert got["bench.T.time_f('b', 2)"] == [4.0, 4.2, 4.0, 4.2]
     assert got["bench.T.time_plain"] == [0.5, 0.5]
+
+
+def test_a_change_seen_in_one_round_only_is_not_a_regression():
+    """One round taken during a load spike must not fail the gate on its own."""
+    quiet_b, quiet_h = _noise(1e-3, seed=1), _noise(1e-3, seed=2)
+    spike_b, spike_h = _noise(1e-3, seed=3), _noise(3e-3, seed=4)
+    base, head = {"x": quiet_b + spike_b}, {"x": quiet_h + spike_h}
+    rounds = [({"x": quiet_b}, {"x": quiet_h}), ({"x": spike_b}, {"x": spike_h})]
+    assert decide(base, head)[0].ratio > 1.2  # pooled, it looks slower ...
+    assert decide(base, head, rounds=rounds)[0].status == "same"  # ... but not in every round
+    slow = [({"x": _noise(1e-3, seed=5)}, {"x": _noise(1.5e-3, seed=6)}), ({"x": _noise(1e-3, seed=7)}, {"x": _noise(1.5e-3, seed=8)})]
+    pooled_b = slow[0][0]["x"] + slow[1][0]["x"]
+    pooled_h = slow[0][1]["x"] + slow[1][1]["x"]
+    assert decide({"x": pooled_b}, {"x": pooled_h}, rounds=slow)[0].status == "slower"
