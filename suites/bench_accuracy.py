@@ -45,9 +45,7 @@ class TrackAccuracy:
                 for loss in list_losses():
                     for row in run_chunk(Chunk(fw, "cpu", dtype, "eager", loss, N, 3), kappas, SEEDS):
                         key = (loss, fw, dtype, int(row["kappa_decade"]))
-                        out.setdefault(key, []).append(
-                            (_r(row, "R_value"), _r(row, "R_grad") if row.get("grad_well_posed") else math.nan)
-                        )
+                        out.setdefault(key, []).append((_r(row, "R_value"), _r(row, "R_grad") if row.get("grad_well_posed") else math.nan))
         return out
 
     def setup(self, cache, loss, framework, dtype, kappa_decade):
