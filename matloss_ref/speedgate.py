@@ -58,8 +58,9 @@ class Verdict:
     p_value: float = math.nan
 
 
-def decide(base: Samples, head: Samples, factor: float = FACTOR, alpha: float = ALPHA,
-           rounds: list[tuple[Samples, Samples]] | None = None) -> list[Verdict]:
+def decide(
+    base: Samples, head: Samples, factor: float = FACTOR, alpha: float = ALPHA, rounds: list[tuple[Samples, Samples]] | None = None
+) -> list[Verdict]:
     """One verdict per benchmark case present on either side.
 
     ``rounds``: the (base, head) samples of each interleaved round. Samples within one asv run are
@@ -193,14 +194,32 @@ def _run_side(root: Path, worktree: Path, sha: str, bench: str, results: Path, l
     from asv.util import load_json  # asv.conf.json allows // comments
 
     conf = load_json(str(root / "asv.conf.json"), js_comments=True)
-    conf.update(repo=str(root), benchmark_dir=str(worktree / conf.get("benchmark_dir", "suites")),
-                results_dir=str(results), html_dir=str(results / "html"))
+    conf.update(
+        repo=str(root),
+        benchmark_dir=str(worktree / conf.get("benchmark_dir", "suites")),
+        results_dir=str(results),
+        html_dir=str(results / "html"),
+    )
     conf_path = results.parent / f"{results.name}.asv.conf.json"
     results.mkdir(parents=True, exist_ok=True)
     conf_path.write_text(json.dumps(conf))
     env = dict(os.environ, **THREAD_ENV, ASV_PYTHONPATH=str(worktree), PYTHONPATH=str(worktree))
-    cmd = [sys.executable, "-m", "asv", "run", "--config", str(conf_path), "--python=same",
-           "--set-commit-hash", sha, "--record-samples", "-b", bench, "--machine", _machine()]
+    cmd = [
+        sys.executable,
+        "-m",
+        "asv",
+        "run",
+        "--config",
+        str(conf_path),
+        "--python=same",
+        "--set-commit-hash",
+        sha,
+        "--record-samples",
+        "-b",
+        bench,
+        "--machine",
+        _machine(),
+    ]
     print(f"  $ {' '.join(cmd[2:])}", file=log, flush=True)
     proc = subprocess.run(cmd, env=env, cwd=worktree, capture_output=True, text=True)
     print(proc.stdout[-2000:], proc.stderr[-2000:], file=log, flush=True)
@@ -213,6 +232,34 @@ def _machine() -> str:
     return os.environ.get("MATLOSS_ASV_MACHINE", platform.node() or "localhost")
 
 
+def write_samples(
+    path: Path, base: str, head: str, factor: float, alpha: float, per_round: list[tuple[Samples, Samples]], verdicts: list[Verdict]
+) -> None:
+    """The gate's evidence as JSON: every round's samples per side, and the verdicts. ``load_samples``
+    reads it back, so the decision can be re-made offline (another factor or alpha) with ``decide``."""
+    doc = {
+        "base": base, "head": head, "factor": factor, "alpha": alpha,
+        "rounds": [{"base": dict(b), "head": dict(h)} for b, h in per_round],
+        "verdicts": [vars(v) for v in verdicts],
+    }  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, allow_nan=True) + "\n")
+
+
+def load_samples(path: Path) -> tuple[Samples, Samples, list[tuple[Samples, Samples]]]:
+    """(pooled base, pooled head, per-round pairs) from a ``--samples-out`` file."""
+    doc = json.loads(Path(path).read_text())
+    rounds = [(r["base"], r["head"]) for r in doc["rounds"]]
+    pooled = []
+    for side in (0, 1):
+        acc: dict[str, list[float] | None] = {}
+        for pair in rounds:
+            for name, smp in pair[side].items():
+                acc[name] = (acc.get(name) or []) + smp if smp else acc.get(name)
+        pooled.append(acc)
+    return pooled[0], pooled[1], rounds
+
+
 def run_speed_gate(ns) -> int:
     if len(ns.rest) != 2:
         print("usage: matloss gate speed BASE HEAD [-b REGEX] [--factor F] [--alpha A] [--rounds R]", file=sys.stderr)
@@ -223,6 +270,9 @@ def run_speed_gate(ns) -> int:
     bench = ns.bench or DEFAULT_BENCH
     if factor <= 1 or not 0 < alpha < 1 or rounds < 1:
         print("matloss gate speed: need --factor > 1, 0 < --alpha < 1, --rounds >= 1", file=sys.stderr)
+        return 2
+    if ns.samples_out and Path(ns.samples_out).is_dir():
+        print(f"matloss gate speed: --samples-out {ns.samples_out} is a directory; give a file name", file=sys.stderr)
         return 2
     root = Path(_git("rev-parse", "--show-toplevel"))
     try:
@@ -255,6 +305,8 @@ def run_speed_gate(ns) -> int:
     if not verdicts:
         print(f"matloss gate speed: no benchmark matched {bench!r} on either commit", file=sys.stderr)
         return 2
+    if ns.samples_out:
+        write_samples(Path(ns.samples_out), base, head, factor, alpha, per_round, verdicts)
     report = markdown(verdicts, base, head, factor, alpha)
     print(report)
     if ns.summary_file:

@@ -7,7 +7,8 @@ the value and of the gradient (ACCURACY.md). asv treats ``track_*`` values as lo
 
 A case where the framework returned NaN/inf, an all-zero gradient where the true one is not, or
 raised, counts as ``R = 1e6`` (a finite marker asv can graph). The whole grid is computed once per
-run in ``setup_cache`` (exact references come from the on-disk cache of ``matloss_ref.exact``).
+run in ``setup_cache``, shared by both classes (asv keys it by its source line); the exact
+references come from the on-disk cache of ``matloss_ref.exact``.
 """
 
 import math
@@ -29,7 +30,7 @@ def _r(row, key):
     return FAILED if v is None or not math.isfinite(v) else v
 
 
-class TrackAccuracy:
+class _Accuracy:
     params = [list_losses(), list_frameworks(), ["float64", "float32"], DECADES]
     param_names = ["loss", "framework", "dtype", "kappa_decade"]
     timeout = 3600
@@ -48,27 +49,39 @@ class TrackAccuracy:
                         out.setdefault(key, []).append((_r(row, "R_value"), _r(row, "R_grad") if row.get("grad_well_posed") else math.nan))
         return out
 
-    def setup(self, cache, loss, framework, dtype, kappa_decade):
-        if (loss, framework, dtype, kappa_decade) not in cache:
-            raise NotImplementedError(f"{framework} unavailable, or κ = 1e{kappa_decade} beyond the {dtype} grid")
+    def setup(self, cache, *key):
+        if tuple(key) not in cache:
+            raise NotImplementedError(f"{key[1]} unavailable, or κ = 1e{key[3]} beyond the {key[2]} grid")
 
-    def _stat(self, cache, key, which, fn):
-        vals = [v[which] for v in cache[key] if not math.isnan(v[which])]
-        if not vals:
-            raise NotImplementedError("gradient not well posed at these inputs")
-        return fn(vals)
+    @staticmethod
+    def _values(cache, key, which):
+        return [v[which] for v in cache[tuple(key)] if not math.isnan(v[which])]
+
+
+class ValueAccuracy(_Accuracy):
+    """R of the loss value."""
 
     def track_R_value_median(self, cache, *key):
-        return self._stat(cache, key, 0, _median)
+        return _median(self._values(cache, key, 0))
 
     def track_R_value_max(self, cache, *key):
-        return self._stat(cache, key, 0, max)
+        return max(self._values(cache, key, 0))
+
+
+class GradientAccuracy(_Accuracy):
+    """R of the gradient; skipped where the gradient is not well posed at these inputs (e.g. the
+    σ-based losses at κ = 1, where singular values tie and the loss is not differentiable)."""
+
+    def setup(self, cache, *key):
+        super().setup(cache, *key)
+        if not self._values(cache, key, 1):
+            raise NotImplementedError("gradient not well posed at these inputs")
 
     def track_R_grad_median(self, cache, *key):
-        return self._stat(cache, key, 1, _median)
+        return _median(self._values(cache, key, 1))
 
     def track_R_grad_max(self, cache, *key):
-        return self._stat(cache, key, 1, max)
+        return max(self._values(cache, key, 1))
 
 
 def _median(vals):

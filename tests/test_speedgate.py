@@ -80,8 +80,10 @@ def test_bad_thresholds():
 
 
 def test_markdown_report():
-    verdicts = decide({"slow": _noise(1e-3, seed=1), "same": _noise(1e-6, seed=2), "broken": _noise(1.0, seed=3)},
-                      {"slow": _noise(2e-3, seed=4), "same": _noise(1e-6, seed=5), "broken": None})
+    verdicts = decide(
+        {"slow": _noise(1e-3, seed=1), "same": _noise(1e-6, seed=2), "broken": _noise(1.0, seed=3)},
+        {"slow": _noise(2e-3, seed=4), "same": _noise(1e-6, seed=5), "broken": None},
+    )
     text = markdown(verdicts, "a" * 40, "b" * 40, 1.2, 0.01)
     assert text.startswith("### Speed gate: FAIL (benchmark failed)")
     assert "| `broken` | failed |" in text
@@ -94,13 +96,38 @@ def test_markdown_report():
 
 def test_read_samples_from_asv_results(tmp_path):
     """asv 0.6 result files: per benchmark a row of result_columns; params expand to combinations."""
-    cols = ["result", "params", "version", "started_at", "duration", "stats_ci_99_a", "stats_ci_99_b",
-            "stats_q_25", "stats_q_75", "stats_number", "stats_repeat", "samples", "profile"]
+    cols = [
+        "result",
+        "params",
+        "version",
+        "started_at",
+        "duration",
+        "stats_ci_99_a",
+        "stats_ci_99_b",
+        "stats_q_25",
+        "stats_q_75",
+        "stats_number",
+        "stats_repeat",
+        "samples",
+        "profile",
+    ]
     data = {
         "result_columns": cols,
         "results": {
-            "bench.T.time_f": [[1.0, None, float("nan"), 4.0], [["'a'", "'b'"], ["1", "2"]], "v", 0, 1, None, None, None,
-                               None, None, None, [[1.0, 1.1], None, None, [4.0, 4.2]]],
+            "bench.T.time_f": [
+                [1.0, None, float("nan"), 4.0],
+                [["'a'", "'b'"], ["1", "2"]],
+                "v",
+                0,
+                1,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                [[1.0, 1.1], None, None, [4.0, 4.2]],
+            ],
             "bench.T.time_plain": [[0.5], [], "v", 0, 1, None, None, None, None, None, None, None],
         },
         "version": 2,
@@ -127,3 +154,32 @@ def test_a_change_seen_in_one_round_only_is_not_a_regression():
     pooled_b = slow[0][0]["x"] + slow[1][0]["x"]
     pooled_h = slow[0][1]["x"] + slow[1][1]["x"]
     assert decide({"x": pooled_b}, {"x": pooled_h}, rounds=slow)[0].status == "slower"
+
+
+def test_samples_file_round_trip_redecides_offline(tmp_path):
+    """--samples-out keeps each round's samples; re-deciding from the file at another factor works."""
+    from matloss_ref.speedgate import load_samples, write_samples
+
+    rounds = [({"x": _noise(1e-3, seed=s)}, {"x": _noise(1.12e-3, seed=s + 50)}) for s in (1, 2)]
+    rounds[1][0]["y"] = None  # failed on base in one round
+    pooled = [{k: sum((r[i].get(k) or [] for r in rounds), []) or None for k in ("x", "y")} for i in (0, 1)]
+    pooled[1].pop("y")
+    verdicts = decide(pooled[0], pooled[1], rounds=rounds)
+    path = tmp_path / "gate.json"
+    write_samples(path, "a" * 40, "b" * 40, 1.2, 0.01, rounds, verdicts)
+    base, head, got_rounds = load_samples(path)
+    assert base["x"] == pooled[0]["x"] and head["x"] == pooled[1]["x"] and base["y"] is None
+    assert [v.status for v in decide(base, head, rounds=got_rounds)] == [v.status for v in verdicts] == ["same", "removed"]
+    assert decide(base, head, factor=1.05, rounds=got_rounds)[0].status == "slower"  # 12 % is caught at 1.05
+    assert json.loads(path.read_text())["verdicts"][0]["name"] == "x"
+
+
+def test_gate_speed_refuses_bad_arguments_before_running(tmp_path, capsys):
+    from matloss_ref.cli import main
+
+    assert main(["gate", "speed", "HEAD"]) == 2
+    assert main(["gate", "speed", "HEAD", "no-such-commit-xyz"]) == 2
+    assert "unknown commit" in capsys.readouterr().err
+    assert main(["gate", "speed", "HEAD", "HEAD", "--factor", "0.9"]) == 2
+    assert main(["gate", "speed", "HEAD", "HEAD", "--samples-out", str(tmp_path)]) == 2
+    assert "--samples-out" in capsys.readouterr().err
