@@ -189,7 +189,7 @@ def _git(*args: str, cwd: Path | None = None) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def _run_side(root: Path, worktree: Path, sha: str, bench: str, results: Path, log) -> Path:
+def _run_side(root: Path, worktree: Path, sha: str, bench: str, results: Path, log, launch_method: str | None = None) -> Path:
     """One asv run of one commit's suites in the current environment; returns its results dir."""
     from asv.util import load_json  # asv.conf.json allows // comments
 
@@ -220,6 +220,8 @@ def _run_side(root: Path, worktree: Path, sha: str, bench: str, results: Path, l
         "--machine",
         _machine(),
     ]
+    if launch_method:
+        cmd += ["--launch-method", launch_method]
     print(f"  $ {' '.join(cmd[2:])}", file=log, flush=True)
     proc = subprocess.run(cmd, env=env, cwd=worktree, capture_output=True, text=True)
     print(proc.stdout[-2000:], proc.stderr[-2000:], file=log, flush=True)
@@ -292,7 +294,8 @@ def run_speed_gate(ns) -> int:
             order = ("base", "head") if r % 2 == 0 else ("head", "base")
             for label in order:
                 print(f"[gate speed] round {r + 1}/{rounds}: {label} {trees[label].name}", file=log, flush=True)
-                out = _run_side(root, trees[label], base if label == "base" else head, bench, tmp / f"res-{label}-{r}", log)
+                sha = base if label == "base" else head
+                out = _run_side(root, trees[label], sha, bench, tmp / f"res-{label}-{r}", log, ns.launch_method)
                 files[label].append([p for p in out.rglob("*.json") if p.name not in ("machine.json", "benchmarks.json")])
         per_round = [(read_samples(b), read_samples(h)) for b, h in zip(files["base"], files["head"])]
         pooled = [read_samples([p for rf in files[side] for p in rf]) for side in ("base", "head")]

@@ -15,7 +15,9 @@
    the naive formula (``inv`` and ``log(det(Σ))``); the quick-grid sweep of that commit must fail
    ``matloss gate accuracy`` against the committed baseline.
 
-Every gate run keeps its samples (``--samples-out``), so besides the exit status at ``--factor``
+The gate runs with ``--launch-method spawn``: with one benchmark case per asv run, importing only
+torch in the case's own process costs a third of the forkserver's import of all four frameworks;
+the timed process and the decision are the same. Every gate run keeps its samples (``--samples-out``), so besides the exit status at ``--factor``
 the report re-decides each run offline at the factors of ``--also-factors`` (the gate's default
 1.2 among them) with the same test: one set of runs, the rates of several thresholds.
 
@@ -54,7 +56,7 @@ def gate_speed(base: str, head: str, rounds: int, factor: float, also: list[floa
 
     out = samples_dir / f"run-{len(list(samples_dir.glob('run-*.json'))):03d}.json"
     cmd = [PY, "-m", "matloss_ref", "gate", "speed", base, head, "-b", SUBSET, "--rounds", str(rounds),
-           "--factor", str(factor), "--samples-out", str(out)]  # fmt: skip
+           "--factor", str(factor), "--samples-out", str(out), "--launch-method", "spawn"]  # fmt: skip
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     run = {"exit": proc.returncode, "seconds": round(time.monotonic() - t0, 1)}
