@@ -1,18 +1,25 @@
 """``matloss gate speed BASE HEAD``: did a change make a benchmark slower?
 
-Running: both commits are checked out into temporary worktrees and their asv suites are run on
-this machine in the same session, interleaved (BASE, HEAD, HEAD, BASE, ...), with
-``--record-samples`` and BLAS / OpenMP / framework thread pools pinned to one thread so the two
-sides see the same machine. Each round writes its own result file; the samples of all rounds
-are pooled per benchmark and parameter combination.
+Running: both commits are checked out into temporary worktrees and the selected timing cases of
+their suites (asv's benchmark names, ``-b`` regex) are run on this machine in the same session,
+with BLAS / OpenMP / framework thread pools pinned to one thread. Two runners:
+
+- ``paired`` (default): per round, one fresh process per commit, both pinned to the same CPU;
+  for each case both build the suites' prepared callable, then take ``--pairs`` pairs of ~10 ms
+  samples back to back (same call count, alternating which goes first). On a shared machine whose
+  speed drifts by tens of percent from one second to the next, the two members of a pair see the
+  same moment; the rounds (fresh processes, alternating which starts first) sample the
+  per-process effects (memory placement) that pairing cannot cancel.
+- ``asv``: ``asv run --python=same --set-commit-hash --record-samples`` per commit and round,
+  interleaved (BASE, HEAD, HEAD, BASE, ...); it also runs ``peakmem_*`` / ``track_*`` benchmarks.
 
 Deciding (ours, not asv's): a benchmark is *slower* when the median ratio HEAD/BASE exceeds the
-factor (default 1.2) in the pooled samples **and** in every round, **and** a one-sided Mann-Whitney
-U test (scipy) says HEAD's pooled samples are larger at level alpha (default 0.01); *faster*
-symmetrically; otherwise *same*. A benchmark that ran on
-BASE but failed on HEAD is *failed*; one on one side only is *added* / *removed* (a changed
-parameter grid shows as removed + added cases). Exit status: 2 if any benchmark failed, else 1 if
-any is slower, else 0.
+factor (default 1.2) pooled **and** in every round, **and** a one-sided test at level alpha
+(default 0.01) agrees: Wilcoxon signed-rank on the per-pair log ratios (paired runner) or
+Mann-Whitney U on the pooled samples (asv runner), both from scipy; *faster* symmetrically;
+otherwise *same*. A benchmark that ran on BASE but failed on HEAD is *failed*; one on one side
+only is *added* / *removed* (a changed parameter grid shows as removed + added cases). Exit
+status: 2 if any benchmark failed (or the gate could not run), else 1 if any is slower, else 0.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
-from scipy.stats import mannwhitneyu
+from scipy.stats import mannwhitneyu, wilcoxon
 
 from .threads import SINGLE_THREAD_ENV as THREAD_ENV
 
@@ -59,13 +66,24 @@ class Verdict:
 
 
 def decide(
-    base: Samples, head: Samples, factor: float = FACTOR, alpha: float = ALPHA, rounds: list[tuple[Samples, Samples]] | None = None
+    base: Samples,
+    head: Samples,
+    factor: float = FACTOR,
+    alpha: float = ALPHA,
+    rounds: list[tuple[Samples, Samples]] | None = None,
+    paired: bool = False,
 ) -> list[Verdict]:
     """One verdict per benchmark case present on either side.
 
     ``rounds``: the (base, head) samples of each interleaved round. Samples within one asv run are
     correlated (they share that moment's machine load), so with rounds a change must also show in
     every round's own median ratio, not only in the pooled test.
+
+    ``paired``: within each round, base sample i and head sample i were taken back to back (the
+    paired runner), so the ratio is the median of the per-pair ratios and the test is the
+    one-sided Wilcoxon signed-rank test of the per-pair log ratios (scipy): a slow or fast moment
+    of the machine hits both members of a pair and cancels. Cases whose rounds do not pair up
+    (different sample counts) fall back to the unpaired rule.
     """
     if factor <= 1:
         raise ValueError(f"factor must be > 1, got {factor}")
@@ -87,15 +105,24 @@ def decide(
             out.append(Verdict(name, "added", head_median=_median(h)))  # failed before, runs now
             continue
         bm, hm = statistics.median(b), statistics.median(h)
-        ratio = hm / bm if bm > 0 else math.inf
+        pairs = _pairs(name, rounds) if paired else None
+        if pairs:
+            per_round = [statistics.median(r) for r in pairs]
+            logs = [math.log(x) for r in pairs for x in r]
+            ratio = math.exp(statistics.median(logs))
+        else:
+            ratio = hm / bm if bm > 0 else math.inf
+            per_round = _round_ratios(name, rounds)
         status, p = "same", math.nan
-        per_round = _round_ratios(name, rounds)
-        if ratio > factor:
-            p = float(mannwhitneyu(h, b, alternative="greater").pvalue)
-            status = "slower" if p < alpha and all(r > factor for r in per_round) else "same"
-        elif ratio < 1 / factor:
-            p = float(mannwhitneyu(h, b, alternative="less").pvalue)
-            status = "faster" if p < alpha and all(r < 1 / factor for r in per_round) else "same"
+        for direction, beyond, word in (("greater", ratio > factor, "slower"), ("less", ratio < 1 / factor, "faster")):
+            if not beyond:
+                continue
+            if pairs:
+                p = float(wilcoxon(logs, alternative=direction).pvalue) if any(logs) else 1.0
+            else:
+                p = float(mannwhitneyu(h, b, alternative=direction).pvalue)
+            every = all(r > factor for r in per_round) if word == "slower" else all(r < 1 / factor for r in per_round)
+            status = word if p < alpha and every else "same"
         out.append(Verdict(name, status, bm, hm, ratio, p))
     return out
 
@@ -106,6 +133,17 @@ def _round_ratios(name: str, rounds: list[tuple[Samples, Samples]] | None) -> li
         if b.get(name) and h.get(name):
             out.append(statistics.median(h[name]) / statistics.median(b[name]))
     return out
+
+
+def _pairs(name: str, rounds: list[tuple[Samples, Samples]] | None) -> list[list[float]] | None:
+    """Per round, the per-pair ratios head_i / base_i; None unless every round pairs up."""
+    out = []
+    for b, h in rounds or []:
+        bs, hs = b.get(name), h.get(name)
+        if not bs or not hs or len(bs) != len(hs) or min(bs) <= 0:
+            return None
+        out.append([y / x for x, y in zip(bs, hs)])
+    return out or None
 
 
 def _median(x) -> float:
@@ -126,15 +164,16 @@ def _fmt_time(t: float) -> str:
     return f"{t:.3g} s"
 
 
-def markdown(verdicts: list[Verdict], base: str, head: str, factor: float, alpha: float) -> str:
+def markdown(verdicts: list[Verdict], base: str, head: str, factor: float, alpha: float, paired: bool = False) -> str:
     counts = {s: sum(v.status == s for v in verdicts) for s in ("slower", "failed", "faster", "added", "removed", "same")}
     code = exit_code(verdicts)
     title = {0: "pass", 1: "FAIL (slower)", 2: "FAIL (benchmark failed)"}[code]
+    test = "Wilcoxon signed-rank (paired samples)" if paired else "Mann-Whitney"
     lines = [
         f"### Speed gate: {title}",
         "",
-        f"`{base[:12]}` → `{head[:12]}`; slower/faster = median ratio beyond {factor:g}× **and** one-sided "
-        f"Mann-Whitney p < {alpha:g}. " + ", ".join(f"{k}: {n}" for k, n in counts.items()),
+        f"`{base[:12]}` → `{head[:12]}`; slower/faster = median ratio beyond {factor:g}× (pooled and in every round) "
+        f"**and** one-sided {test} p < {alpha:g}. " + ", ".join(f"{k}: {n}" for k, n in counts.items()),
         "",
     ]
     shown = [v for v in verdicts if v.status != "same"]
@@ -183,7 +222,117 @@ def read_samples(result_files: Iterable[Path]) -> dict[str, list[float] | None]:
 
 
 # ---------------------------------------------------------------------------------------------
-# running both commits
+# the paired runner
+# ---------------------------------------------------------------------------------------------
+PAIRS = 20
+_WORKER_SOURCE = Path(__file__).with_name("_paired_worker.py")
+
+
+class _Worker:
+    """A process running one commit's suites (``_paired_worker.py``), pinned to ``cpu``."""
+
+    def __init__(self, worktree: Path, cpu: int | None, log):
+        env = dict(os.environ, **THREAD_ENV, PYTHONPATH=str(worktree))
+        if cpu is not None:
+            env["MATLOSS_PAIRED_CPU"] = str(cpu)
+        self.worktree = worktree
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER_SOURCE.read_text()], cwd=worktree, env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)  # fmt: skip
+        hello = self._read()
+        where = hello.get("ok", "")
+        if not where.startswith(str(worktree.resolve())):
+            self.close()
+            raise RuntimeError(f"the worker for {worktree} imports matloss_ref from {where or hello}")
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            return {"error": f"worker exited (status {self.proc.wait()})", "dead": True}
+        return json.loads(line)
+
+    def ask(self, **req) -> dict:
+        try:
+            self.proc.stdin.write(json.dumps(req) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            return {"error": f"worker exited (status {self.proc.wait()})", "dead": True}
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def run_paired(trees: dict[str, Path], bench: str, rounds: int, pairs: int, log) -> list[tuple[Samples, Samples]]:
+    """Each round: one fresh process per commit, both pinned to the same CPU; per selected case,
+    both prepare it, then take ``pairs`` pairs of ~10 ms samples (same call count on both sides),
+    alternating which side goes first (ABBA). Returns each round's (base, head) samples."""
+    import re
+
+    regex = re.compile(bench)
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    cpu = cpus[-1] if cpus else None
+    out: list[tuple[Samples, Samples]] = []
+    cases: dict[str, dict[str, tuple[list, bool]]] = {}
+    for r in range(rounds):
+        first = ("base", "head") if r % 2 == 0 else ("head", "base")  # who starts and prepares first alternates
+        workers = {label: _Worker(trees[label], cpu, log) for label in first}
+        try:
+            if not cases:
+                for label in ("base", "head"):
+                    listed = workers[label].ask(op="list")
+                    if "ok" not in listed:
+                        raise RuntimeError(f"{label}: could not list the benchmarks: {listed.get('error')}")
+                    cases[label] = {name: (case, bw) for name, case, bw in listed["ok"] if regex.search(name)}
+            got: dict[str, dict] = {"base": {}, "head": {}}
+            names = sorted(set(cases["base"]) | set(cases["head"]))
+            for i, name in enumerate(names):
+                print(f"[gate speed] round {r + 1}/{rounds} case {i + 1}/{len(names)}: {name}", file=log, flush=True)
+                ready = {}
+                for label in first:
+                    w = workers[label]
+                    if name not in cases[label]:
+                        continue
+                    case, backward = cases[label][name]
+                    reply = w.ask(op="prepare", case=case, backward=backward)
+                    if reply.get("dead"):  # a crash is this case's failure; the next case gets a fresh process
+                        workers[label] = _Worker(trees[label], cpu, log)
+                    if "ok" in reply:
+                        ready[label] = int(reply["ok"])
+                    elif "error" in reply:
+                        print(f"[gate speed] {label} failed {name}: {reply['error']}", file=log, flush=True)
+                        got[label][name] = None
+                    # "skip": the case cannot run on this side (not installed, no GPU, ...): absent
+                n = ready.get("base") or ready.get("head")
+                samples: dict[str, list[float]] = {label: [] for label in ready}
+                for k in range(pairs):
+                    order = [lab for lab in (("base", "head") if k % 2 == 0 else ("head", "base")) if lab in ready]
+                    for label in order:
+                        reply = workers[label].ask(op="sample", n=n)
+                        if "ok" not in reply:
+                            print(f"[gate speed] {label} failed {name}: {reply.get('error')}", file=log, flush=True)
+                            ready.pop(label)
+                            samples.pop(label, None)
+                            got[label][name] = None
+                            if reply.get("dead"):
+                                workers[label] = _Worker(trees[label], cpu, log)
+                            continue
+                        samples[label].append(reply["ok"])
+                for label, smp in samples.items():
+                    got[label][name] = smp
+            out.append((got["base"], got["head"]))
+        finally:
+            for w in workers.values():
+                w.close()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the asv runner, and running both commits
 # ---------------------------------------------------------------------------------------------
 def _git(*args: str, cwd: Path | None = None) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
@@ -235,12 +384,19 @@ def _machine() -> str:
 
 
 def write_samples(
-    path: Path, base: str, head: str, factor: float, alpha: float, per_round: list[tuple[Samples, Samples]], verdicts: list[Verdict]
+    path: Path,
+    base: str,
+    head: str,
+    factor: float,
+    alpha: float,
+    per_round: list[tuple[Samples, Samples]],
+    verdicts: list[Verdict],
+    paired: bool = False,
 ) -> None:
     """The gate's evidence as JSON: every round's samples per side, and the verdicts. ``load_samples``
     reads it back, so the decision can be re-made offline (another factor or alpha) with ``decide``."""
     doc = {
-        "base": base, "head": head, "factor": factor, "alpha": alpha,
+        "base": base, "head": head, "factor": factor, "alpha": alpha, "paired": paired,
         "rounds": [{"base": dict(b), "head": dict(h)} for b, h in per_round],
         "verdicts": [vars(v) for v in verdicts],
     }  # fmt: skip
@@ -248,18 +404,24 @@ def write_samples(
     path.write_text(json.dumps(doc, indent=1, allow_nan=True) + "\n")
 
 
-def load_samples(path: Path) -> tuple[Samples, Samples, list[tuple[Samples, Samples]]]:
-    """(pooled base, pooled head, per-round pairs) from a ``--samples-out`` file."""
-    doc = json.loads(Path(path).read_text())
-    rounds = [(r["base"], r["head"]) for r in doc["rounds"]]
+def _pool(rounds: list[tuple[Samples, Samples]]) -> list[dict[str, list[float] | None]]:
+    """Pooled (base, head) samples over rounds; a case failed in every round stays None."""
     pooled = []
     for side in (0, 1):
         acc: dict[str, list[float] | None] = {}
         for pair in rounds:
             for name, smp in pair[side].items():
-                acc[name] = (acc.get(name) or []) + smp if smp else acc.get(name)
+                acc[name] = (acc.get(name) or []) + list(smp) if smp else acc.get(name)
         pooled.append(acc)
-    return pooled[0], pooled[1], rounds
+    return pooled
+
+
+def load_samples(path: Path) -> tuple[Samples, Samples, list[tuple[Samples, Samples]], bool]:
+    """(pooled base, pooled head, per-round (base, head) samples, paired) from a ``--samples-out`` file."""
+    doc = json.loads(Path(path).read_text())
+    rounds = [(r["base"], r["head"]) for r in doc["rounds"]]
+    pooled = _pool(rounds)
+    return pooled[0], pooled[1], rounds, bool(doc.get("paired"))
 
 
 def run_speed_gate(ns) -> int:
@@ -270,8 +432,8 @@ def run_speed_gate(ns) -> int:
     alpha = ns.alpha or ALPHA
     rounds = ns.rounds or ROUNDS
     bench = ns.bench or DEFAULT_BENCH
-    if factor <= 1 or not 0 < alpha < 1 or rounds < 1:
-        print("matloss gate speed: need --factor > 1, 0 < --alpha < 1, --rounds >= 1", file=sys.stderr)
+    if factor <= 1 or not 0 < alpha < 1 or rounds < 1 or (ns.pairs is not None and ns.pairs < 6):
+        print("matloss gate speed: need --factor > 1, 0 < --alpha < 1, --rounds >= 1, --pairs >= 6", file=sys.stderr)
         return 2
     if ns.samples_out and Path(ns.samples_out).is_dir():
         print(f"matloss gate speed: --samples-out {ns.samples_out} is a directory; give a file name", file=sys.stderr)
@@ -289,28 +451,32 @@ def run_speed_gate(ns) -> int:
         for label, sha in (("base", base), ("head", head)):
             trees[label] = tmp / label
             _git("worktree", "add", "--detach", str(trees[label]), sha, cwd=root)
-        files: dict[str, list[list[Path]]] = {"base": [], "head": []}
-        for r in range(rounds):
-            order = ("base", "head") if r % 2 == 0 else ("head", "base")
-            for label in order:
-                print(f"[gate speed] round {r + 1}/{rounds}: {label} {trees[label].name}", file=log, flush=True)
-                sha = base if label == "base" else head
-                out = _run_side(root, trees[label], sha, bench, tmp / f"res-{label}-{r}", log, ns.launch_method)
-                files[label].append([p for p in out.rglob("*.json") if p.name not in ("machine.json", "benchmarks.json")])
-        per_round = [(read_samples(b), read_samples(h)) for b, h in zip(files["base"], files["head"])]
-        pooled = [read_samples([p for rf in files[side] for p in rf]) for side in ("base", "head")]
-        verdicts = decide(pooled[0], pooled[1], factor, alpha, rounds=per_round)
+        paired = ns.runner != "asv"
+        if paired:
+            per_round = run_paired(trees, bench, rounds, ns.pairs or PAIRS, log)
+        else:
+            files: dict[str, list[list[Path]]] = {"base": [], "head": []}
+            for r in range(rounds):
+                order = ("base", "head") if r % 2 == 0 else ("head", "base")
+                for label in order:
+                    print(f"[gate speed] round {r + 1}/{rounds}: {label} {trees[label].name}", file=log, flush=True)
+                    sha = base if label == "base" else head
+                    res = _run_side(root, trees[label], sha, bench, tmp / f"res-{label}-{r}", log, ns.launch_method)
+                    files[label].append([p for p in res.rglob("*.json") if p.name not in ("machine.json", "benchmarks.json")])
+            per_round = [(read_samples(b), read_samples(h)) for b, h in zip(files["base"], files["head"])]
+        pooled = _pool(per_round)
+        verdicts = decide(pooled[0], pooled[1], factor, alpha, rounds=per_round, paired=paired)
     finally:
         for label in ("base", "head"):
             if (tmp / label).exists():
                 subprocess.run(["git", "worktree", "remove", "--force", str(tmp / label)], cwd=root, capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
     if not verdicts:
-        print(f"matloss gate speed: no benchmark matched {bench!r} on either commit", file=sys.stderr)
+        print(f"matloss gate speed: no benchmark matched {bench!r} and ran on either commit (all skipped here?)", file=sys.stderr)
         return 2
     if ns.samples_out:
-        write_samples(Path(ns.samples_out), base, head, factor, alpha, per_round, verdicts)
-    report = markdown(verdicts, base, head, factor, alpha)
+        write_samples(Path(ns.samples_out), base, head, factor, alpha, per_round, verdicts, paired)
+    report = markdown(verdicts, base, head, factor, alpha, paired)
     print(report)
     if ns.summary_file:
         with open(ns.summary_file, "a") as f:

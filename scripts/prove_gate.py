@@ -15,11 +15,12 @@
    the naive formula (``inv`` and ``log(det(Σ))``); the quick-grid sweep of that commit must fail
    ``matloss gate accuracy`` against the committed baseline.
 
-The gate runs with ``--launch-method spawn``: with one benchmark case per asv run, importing only
-torch in the case's own process costs a third of the forkserver's import of all four frameworks;
-the timed process and the decision are the same. Every gate run keeps its samples (``--samples-out``), so besides the exit status at ``--factor``
-the report re-decides each run offline at the factors of ``--also-factors`` (the gate's default
-1.2 among them) with the same test: one set of runs, the rates of several thresholds.
+The gate runs with its default runner (``--runner paired``; ``--runner asv`` for asv's, then with
+``--launch-method spawn``: with one case per asv run, importing only torch costs a third of the
+forkserver's import of all four frameworks). Every gate run keeps its samples (``--samples-out``),
+so besides the exit status at ``--factor`` the report re-decides each run offline at the factors
+of ``--also-factors`` (the gate's default 1.2 among them) with the same test: one set of runs, the
+rates of several thresholds.
 
 Nothing here is a test: the numbers depend on the machine and are reported, not asserted.
 """
@@ -50,26 +51,33 @@ def git(*args: str, cwd: Path = ROOT) -> str:
 CASE = ("frobenius", "torch", "cpu", "float64", "512", "eager")
 
 
-def gate_speed(base: str, head: str, rounds: int, factor: float, also: list[float], samples_dir: Path) -> dict:
+def gate_speed(base: str, head: str, rounds: int, factor: float, also: list[float], samples_dir: Path, runner: str) -> dict:
     """One gate run; its exit status at ``factor`` and, re-decided from its samples, at each of ``also``."""
     from matloss_ref.speedgate import decide, exit_code, load_samples
 
     out = samples_dir / f"run-{len(list(samples_dir.glob('run-*.json'))):03d}.json"
+    cmd_extra = ["--launch-method", "spawn"] if runner == "asv" else []
     cmd = [PY, "-m", "matloss_ref", "gate", "speed", base, head, "-b", SUBSET, "--rounds", str(rounds),
-           "--factor", str(factor), "--samples-out", str(out), "--launch-method", "spawn"]  # fmt: skip
+           "--factor", str(factor), "--samples-out", str(out), "--runner", runner]  # fmt: skip
+    cmd += cmd_extra
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     run = {"exit": proc.returncode, "seconds": round(time.monotonic() - t0, 1)}
     if out.exists():
-        b, h, rnds = load_samples(out)
-        (v,) = [v for v in decide(b, h, factor, rounds=rnds) if "frobenius" in v.name]
+        b, h, rnds, paired = load_samples(out)
+        (v,) = [v for v in decide(b, h, factor, rounds=rnds, paired=paired) if "frobenius" in v.name]
         run["ratio"] = round(v.ratio, 4)
-        run["round_ratios"] = [round(statistics.median(hh[v.name]) / statistics.median(bb[v.name]), 4) for bb, hh in rnds]
-        run["exit_at"] = {f"{f:g}": exit_code(decide(b, h, f, rounds=rnds)) for f in also}
+        run["p"] = v.p_value
+        run["round_ratios"] = [round(_round_ratio(bb[v.name], hh[v.name], paired), 4) for bb, hh in rnds]
+        run["exit_at"] = {f"{f:g}": exit_code(decide(b, h, f, rounds=rnds, paired=paired)) for f in also}
     print(f"    exit {run['exit']} ratio {run.get('ratio')} rounds {run.get('round_ratios')} ({run['seconds']} s)", flush=True)
     if proc.returncode == 2:
         print(proc.stderr[-1500:], flush=True)
     return run
+
+
+def _round_ratio(b: list[float], h: list[float], paired: bool) -> float:
+    return statistics.median(y / x for x, y in zip(b, h)) if paired else statistics.median(h) / statistics.median(b)
 
 
 def median_time(sha: str) -> float:
@@ -148,6 +156,7 @@ def main() -> int:
     ap.add_argument("--fractions", default="0.10,0.25,0.50")
     ap.add_argument("--factor", type=float, default=1.05, help="the factor the gate runs with (default 1.05)")
     ap.add_argument("--also-factors", default="1.1,1.2", help="factors to re-decide each run at, from its samples")
+    ap.add_argument("--runner", default="paired", choices=["paired", "asv"], help="the gate's runner (default paired)")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "results" / "gate_proof.json"))
@@ -162,7 +171,8 @@ def main() -> int:
     if any(not 0 < f < 10 for f in fractions) or any(f <= 1 for f in also):
         ap.error("--fractions must lie in (0, 10) and --also-factors above 1")
     head = git("rev-parse", "HEAD")
-    report: dict = {"head": head, "subset": SUBSET, "runs": ns.runs, "rounds": ns.rounds, "factor": ns.factor, "factors": also, "speed": {}}
+    report: dict = {"head": head, "subset": SUBSET, "runs": ns.runs, "rounds": ns.rounds, "factor": ns.factor,
+                    "factors": also, "runner": ns.runner, "speed": {}}  # fmt: skip
     branches = []
     t0 = time.time()
     samples_dir = Path(tempfile.mkdtemp(prefix="matloss-prove-samples-"))
@@ -182,13 +192,13 @@ def main() -> int:
             report["base_median_seconds"] = base_seconds
             print(f"HEAD: {' '.join(CASE)} forward median {base_seconds * 1e6:.1f} us per call", flush=True)
             print(f"A/A: gate speed HEAD HEAD x{ns.runs}", flush=True)
-            runs = [gate_speed(head, head, ns.rounds, ns.factor, also, samples_dir) for _ in range(ns.runs)]
+            runs = [gate_speed(head, head, ns.rounds, ns.factor, also, samples_dir, ns.runner) for _ in range(ns.runs)]
             report["speed"]["A/A"] = summarise(runs, "false_alarms")
             for frac in fractions:
                 sha, br = commit_variant(head, slow_frobenius(frac, base_seconds), f"TEMPORARY: torch frobenius {frac:.0%} slower")
                 branches.append(br)
                 print(f"slowdown {frac:.0%} ({sha[:10]}) x{ns.runs}", flush=True)
-                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir) for _ in range(ns.runs)]
+                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner) for _ in range(ns.runs)]
                 report["speed"][f"+{frac:.0%}"] = summarise(runs, "caught")
         if not ns.skip_accuracy:
             sha, br = commit_variant(head, naive_mvn, "TEMPORARY: torch mvn_nll computed naively")

@@ -167,7 +167,8 @@ def test_samples_file_round_trip_redecides_offline(tmp_path):
     verdicts = decide(pooled[0], pooled[1], rounds=rounds)
     path = tmp_path / "gate.json"
     write_samples(path, "a" * 40, "b" * 40, 1.2, 0.01, rounds, verdicts)
-    base, head, got_rounds = load_samples(path)
+    base, head, got_rounds, paired = load_samples(path)
+    assert paired is False
     assert base["x"] == pooled[0]["x"] and head["x"] == pooled[1]["x"] and base["y"] is None
     assert [v.status for v in decide(base, head, rounds=got_rounds)] == [v.status for v in verdicts] == ["same", "removed"]
     assert decide(base, head, factor=1.05, rounds=got_rounds)[0].status == "slower"  # 12 % is caught at 1.05
@@ -183,3 +184,66 @@ def test_gate_speed_refuses_bad_arguments_before_running(tmp_path, capsys):
     assert main(["gate", "speed", "HEAD", "HEAD", "--factor", "0.9"]) == 2
     assert main(["gate", "speed", "HEAD", "HEAD", "--samples-out", str(tmp_path)]) == 2
     assert "--samples-out" in capsys.readouterr().err
+
+
+def _drifting_pairs(ratio: float, n: int = 20, seed: int = 0) -> tuple[list[float], list[float]]:
+    """Pairs taken back to back on a machine whose speed drifts by up to 2x between pairs."""
+    rng = np.random.default_rng(seed)
+    machine = np.exp(rng.uniform(-0.7, 0.7, n))  # the moment's slowness, shared by both members
+    base = 1e-4 * machine * np.exp(rng.normal(0, 0.01, n))
+    head = ratio * 1e-4 * machine * np.exp(rng.normal(0, 0.01, n))
+    return base.tolist(), head.tolist()
+
+
+def test_paired_samples_see_a_small_change_through_drift():
+    rounds = []
+    for seed in range(3):
+        b, h = _drifting_pairs(1.10, seed=seed)
+        rounds.append(({"x": b}, {"x": h}))
+    pooled_b = sum((r[0]["x"] for r in rounds), [])
+    pooled_h = sum((r[1]["x"] for r in rounds), [])
+    (paired,) = decide({"x": pooled_b}, {"x": pooled_h}, factor=1.05, rounds=rounds, paired=True)
+    assert paired.status == "slower" and paired.ratio == pytest.approx(1.10, rel=0.01) and paired.p_value < 1e-4
+    (unpaired,) = decide({"x": pooled_b}, {"x": pooled_h}, factor=1.05, rounds=rounds)
+    assert unpaired.status == "same"  # the drift hides it from the unpaired rule
+
+
+def test_paired_noise_only_is_same():
+    for seed in range(20):
+        rounds = [({"x": b}, {"x": h}) for b, h in (_drifting_pairs(1.0, seed=100 * seed + k) for k in range(3))]
+        pooled = [sum((r[i]["x"] for r in rounds), []) for i in (0, 1)]
+        assert decide({"x": pooled[0]}, {"x": pooled[1]}, factor=1.05, rounds=rounds, paired=True)[0].status == "same"
+
+
+def test_paired_falls_back_when_rounds_do_not_pair():
+    rounds = [({"x": _noise(1e-3, n=10, seed=1)}, {"x": _noise(1.5e-3, n=12, seed=2)})]
+    (v,) = decide({"x": rounds[0][0]["x"]}, {"x": rounds[0][1]["x"]}, rounds=rounds, paired=True)
+    assert v.status == "slower" and v.ratio == pytest.approx(1.5, rel=0.05)  # Mann-Whitney on the pooled samples
+
+
+def test_paired_runner_end_to_end(tmp_path):
+    """The real runner on one cheap case: HEAD against itself passes, with paired samples recorded."""
+    import subprocess
+    import sys
+
+    case = r"bench_speed\.Forward\.time_forward\('tikhonov', 'numpy', 'cpu', 'float64', '16', 'eager'\)"
+    out = tmp_path / "gate.json"
+    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "gate", "speed", "HEAD", "HEAD", "-b", case, "--rounds", "2",
+                           "--pairs", "6", "--factor", "3", "--samples-out", str(out)], capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Wilcoxon" in proc.stdout and "All 1 benchmark cases unchanged" in proc.stdout
+    doc = json.loads(out.read_text())
+    assert doc["paired"] and len(doc["rounds"]) == 2
+    (name,) = doc["rounds"][0]["base"]
+    assert "'tikhonov', 'numpy'" in name
+    assert all(len(r[side][name]) == 6 and min(r[side][name]) > 0 for r in doc["rounds"] for side in ("base", "head"))
+
+
+def test_paired_runner_with_nothing_runnable_exits_2():
+    import subprocess
+    import sys
+
+    skipped = r"bench_speed\.Forward\.time_forward\('tikhonov', 'numpy', 'cpu', 'float64', '16', 'compiled'\)"  # numpy: eager only
+    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "gate", "speed", "HEAD", "HEAD", "-b", skipped, "--rounds", "1"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 2 and "no benchmark" in proc.stderr
