@@ -155,10 +155,11 @@ def markdown(violations: list[Violation], notes: list[str], limit: int = 200) ->
 @arg("-b", "--bench", default=None, help="speed: regex of benchmarks to run")
 @arg("--factor", type=float, default=None, help="speed: slowdown factor that counts (default 1.2)")
 @arg("--alpha", type=float, default=None, help="speed: significance level of the test (default 0.01)")
-@arg("--rounds", type=int, default=None, help="speed: interleaved rounds per commit")
+@arg("--rounds", type=int, default=None,
+     help="speed: rounds (paired runner: fresh processes each, default 10; asv runner: asv runs per commit, default 3)")
 @arg("--runner", default="paired", choices=["paired", "asv"],
      help="speed: paired (default: one process per commit, samples alternated pair by pair) or asv (asv run per commit and round)")
-@arg("--pairs", type=int, default=None, help="speed, paired runner: sample pairs per case and round (default 20)")
+@arg("--pairs", type=int, default=None, help="speed, paired runner: sample pairs per case and round (default 10)")
 @arg("--launch-method", default=None, choices=["spawn", "forkserver"],
      help="speed, asv runner: asv's launch method (default: asv.conf.json's forkserver, which imports every framework once; "
      "spawn imports only each case's own, cheaper for a handful of cases)")

@@ -43,7 +43,8 @@ from .threads import SINGLE_THREAD_ENV as THREAD_ENV
 
 FACTOR = 1.2
 ALPHA = 0.01
-ROUNDS = 3
+ROUNDS = 3  # asv runner
+PAIRED_ROUNDS = 10  # paired runner: fresh processes per round, the test's units
 #: the default pull-request subset: float64 eager CPU forward and backward at n = 128 of one loss per
 #: family, in numpy and torch (asv matches the regex against "name(param, ...)")
 DEFAULT_BENCH = (
@@ -80,10 +81,13 @@ def decide(
     every round's own median ratio, not only in the pooled test.
 
     ``paired``: within each round, base sample i and head sample i were taken back to back (the
-    paired runner), so the ratio is the median of the per-pair ratios and the test is the
-    one-sided Wilcoxon signed-rank test of the per-pair log ratios (scipy): a slow or fast moment
-    of the machine hits both members of a pair and cancels. Cases whose rounds do not pair up
-    (different sample counts) fall back to the unpaired rule.
+    paired runner), so a slow or fast moment of the machine hits both members of a pair and
+    cancels; a round's ratio is the median of its per-pair ratios. What pairing cannot cancel is
+    the per-process offset (memory placement: two processes of the same code differ by up to
+    ~15 % here), so the rounds, each with fresh processes, are the independent units: the ratio is
+    the median of the round ratios, and the test is the one-sided Wilcoxon signed-rank test of the
+    round log ratios (scipy; it needs at least ``min_rounds(alpha)`` rounds to reach p < alpha).
+    Cases whose rounds do not pair up (different sample counts) fall back to the unpaired rule.
     """
     if factor <= 1:
         raise ValueError(f"factor must be > 1, got {factor}")
@@ -108,8 +112,8 @@ def decide(
         pairs = _pairs(name, rounds) if paired else None
         if pairs:
             per_round = [statistics.median(r) for r in pairs]
-            logs = [math.log(x) for r in pairs for x in r]
-            ratio = math.exp(statistics.median(logs))
+            logs = [math.log(x) for x in per_round]
+            ratio = statistics.median(per_round)
         else:
             ratio = hm / bm if bm > 0 else math.inf
             per_round = _round_ratios(name, rounds)
@@ -121,10 +125,18 @@ def decide(
                 p = float(wilcoxon(logs, alternative=direction).pvalue) if any(logs) else 1.0
             else:
                 p = float(mannwhitneyu(h, b, alternative=direction).pvalue)
-            every = all(r > factor for r in per_round) if word == "slower" else all(r < 1 / factor for r in per_round)
+            if pairs:  # rounds are the independent units; the test across them is the evidence
+                every = True
+            else:
+                every = all(r > factor for r in per_round) if word == "slower" else all(r < 1 / factor for r in per_round)
             status = word if p < alpha and every else "same"
         out.append(Verdict(name, status, bm, hm, ratio, p))
     return out
+
+
+def min_rounds(alpha: float) -> int:
+    """Fewest rounds with which the paired test can reach p < alpha (all rounds one way: p = 2^-n)."""
+    return max(1, math.ceil(math.log2(1 / alpha) + 1e-9))
 
 
 def _round_ratios(name: str, rounds: list[tuple[Samples, Samples]] | None) -> list[float]:
@@ -224,25 +236,30 @@ def read_samples(result_files: Iterable[Path]) -> dict[str, list[float] | None]:
 # ---------------------------------------------------------------------------------------------
 # the paired runner
 # ---------------------------------------------------------------------------------------------
-PAIRS = 20
+PAIRS = 10
 _WORKER_SOURCE = Path(__file__).with_name("_paired_worker.py")
 
 
 class _Worker:
     """A process running one commit's suites (``_paired_worker.py``), pinned to ``cpu``."""
 
-    def __init__(self, worktree: Path, cpu: int | None, log):
+    def __init__(self, worktree: Path, cpu: int | None, log, wait: bool = True):
         env = dict(os.environ, **THREAD_ENV, PYTHONPATH=str(worktree))
         if cpu is not None:
             env["MATLOSS_PAIRED_CPU"] = str(cpu)
         self.worktree = worktree
         self.proc = subprocess.Popen([sys.executable, "-c", _WORKER_SOURCE.read_text()], cwd=worktree, env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)  # fmt: skip
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait for the worker's hello and check it runs its own commit's code."""
         hello = self._read()
         where = hello.get("ok", "")
-        if not where.startswith(str(worktree.resolve())):
+        if not where.startswith(str(self.worktree.resolve())):
             self.close()
-            raise RuntimeError(f"the worker for {worktree} imports matloss_ref from {where or hello}")
+            raise RuntimeError(f"the worker for {self.worktree} imports matloss_ref from {where or hello}")
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
@@ -280,7 +297,9 @@ def run_paired(trees: dict[str, Path], bench: str, rounds: int, pairs: int, log)
     cases: dict[str, dict[str, tuple[list, bool]]] = {}
     for r in range(rounds):
         first = ("base", "head") if r % 2 == 0 else ("head", "base")  # who starts and prepares first alternates
-        workers = {label: _Worker(trees[label], cpu, log) for label in first}
+        workers = {label: _Worker(trees[label], cpu, log, wait=False) for label in first}  # imports overlap; untimed
+        for w in workers.values():
+            w.ready()
         try:
             if not cases:
                 for label in ("base", "head"):
@@ -430,10 +449,15 @@ def run_speed_gate(ns) -> int:
         return 2
     factor = ns.factor or FACTOR
     alpha = ns.alpha or ALPHA
-    rounds = ns.rounds or ROUNDS
+    paired = ns.runner != "asv"
+    rounds = ns.rounds or (PAIRED_ROUNDS if paired else ROUNDS)
     bench = ns.bench or DEFAULT_BENCH
-    if factor <= 1 or not 0 < alpha < 1 or rounds < 1 or (ns.pairs is not None and ns.pairs < 6):
-        print("matloss gate speed: need --factor > 1, 0 < --alpha < 1, --rounds >= 1, --pairs >= 6", file=sys.stderr)
+    if factor <= 1 or not 0 < alpha < 1 or rounds < 1 or (ns.pairs is not None and ns.pairs < 3):
+        print("matloss gate speed: need --factor > 1, 0 < --alpha < 1, --rounds >= 1, --pairs >= 3", file=sys.stderr)
+        return 2
+    if paired and rounds < min_rounds(alpha):
+        print(f"matloss gate speed: the paired runner tests across rounds; --rounds {rounds} cannot reach p < {alpha:g} "
+              f"(need >= {min_rounds(alpha)})", file=sys.stderr)  # fmt: skip
         return 2
     if ns.samples_out and Path(ns.samples_out).is_dir():
         print(f"matloss gate speed: --samples-out {ns.samples_out} is a directory; give a file name", file=sys.stderr)
@@ -451,7 +475,6 @@ def run_speed_gate(ns) -> int:
         for label, sha in (("base", base), ("head", head)):
             trees[label] = tmp / label
             _git("worktree", "add", "--detach", str(trees[label]), sha, cwd=root)
-        paired = ns.runner != "asv"
         if paired:
             per_round = run_paired(trees, bench, rounds, ns.pairs or PAIRS, log)
         else:

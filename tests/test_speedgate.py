@@ -182,37 +182,51 @@ def test_gate_speed_refuses_bad_arguments_before_running(tmp_path, capsys):
     assert main(["gate", "speed", "HEAD", "no-such-commit-xyz"]) == 2
     assert "unknown commit" in capsys.readouterr().err
     assert main(["gate", "speed", "HEAD", "HEAD", "--factor", "0.9"]) == 2
+    assert main(["gate", "speed", "HEAD", "HEAD", "--rounds", "3"]) == 2  # the paired test needs >= 7 rounds at alpha 0.01
+    assert "cannot reach" in capsys.readouterr().err
     assert main(["gate", "speed", "HEAD", "HEAD", "--samples-out", str(tmp_path)]) == 2
     assert "--samples-out" in capsys.readouterr().err
 
 
-def _drifting_pairs(ratio: float, n: int = 20, seed: int = 0) -> tuple[list[float], list[float]]:
-    """Pairs taken back to back on a machine whose speed drifts by up to 2x between pairs."""
+def _drifting_rounds(ratio: float, rounds: int = 10, n: int = 10, seed: int = 0, offset: float = 0.05):
+    """Rounds of pairs taken back to back on a machine whose speed drifts by up to 2x between
+    pairs, each round's processes carrying their own offset (memory placement) of sd ``offset`` (A/A round
+    ratios of torch frobenius n = 512 ranged 0.84-1.15 here: a ratio sd of about 7 %)."""
     rng = np.random.default_rng(seed)
-    machine = np.exp(rng.uniform(-0.7, 0.7, n))  # the moment's slowness, shared by both members
-    base = 1e-4 * machine * np.exp(rng.normal(0, 0.01, n))
-    head = ratio * 1e-4 * machine * np.exp(rng.normal(0, 0.01, n))
-    return base.tolist(), head.tolist()
+    out = []
+    for _ in range(rounds):
+        machine = np.exp(rng.uniform(-0.7, 0.7, n))  # the moment's slowness, shared by both members
+        b_off, h_off = np.exp(rng.normal(0, offset, 2))
+        base = 1e-4 * b_off * machine * np.exp(rng.normal(0, 0.01, n))
+        head = ratio * 1e-4 * h_off * machine * np.exp(rng.normal(0, 0.01, n))
+        out.append(({"x": base.tolist()}, {"x": head.tolist()}))
+    pooled = [{"x": sum((r[i]["x"] for r in out), [])} for i in (0, 1)]
+    return pooled[0], pooled[1], out
 
 
-def test_paired_samples_see_a_small_change_through_drift():
-    rounds = []
-    for seed in range(3):
-        b, h = _drifting_pairs(1.10, seed=seed)
-        rounds.append(({"x": b}, {"x": h}))
-    pooled_b = sum((r[0]["x"] for r in rounds), [])
-    pooled_h = sum((r[1]["x"] for r in rounds), [])
-    (paired,) = decide({"x": pooled_b}, {"x": pooled_h}, factor=1.05, rounds=rounds, paired=True)
-    assert paired.status == "slower" and paired.ratio == pytest.approx(1.10, rel=0.01) and paired.p_value < 1e-4
-    (unpaired,) = decide({"x": pooled_b}, {"x": pooled_h}, factor=1.05, rounds=rounds)
+def test_paired_rounds_see_a_small_change_through_drift_and_process_offsets():
+    base, head, rounds = _drifting_rounds(1.12, offset=0.03)
+    (paired,) = decide(base, head, factor=1.05, rounds=rounds, paired=True)
+    assert paired.status == "slower" and paired.ratio == pytest.approx(1.12, rel=0.05) and paired.p_value < 0.01
+    (unpaired,) = decide(base, head, factor=1.05, rounds=rounds)
     assert unpaired.status == "same"  # the drift hides it from the unpaired rule
 
 
 def test_paired_noise_only_is_same():
-    for seed in range(20):
-        rounds = [({"x": b}, {"x": h}) for b, h in (_drifting_pairs(1.0, seed=100 * seed + k) for k in range(3))]
-        pooled = [sum((r[i]["x"] for r in rounds), []) for i in (0, 1)]
-        assert decide({"x": pooled[0]}, {"x": pooled[1]}, factor=1.05, rounds=rounds, paired=True)[0].status == "same"
+    for seed in range(30):
+        base, head, rounds = _drifting_rounds(1.0, seed=seed)
+        assert decide(base, head, factor=1.05, rounds=rounds, paired=True)[0].status == "same", seed
+
+
+def test_paired_test_needs_enough_rounds():
+    from matloss_ref.speedgate import min_rounds
+
+    assert min_rounds(0.01) == 7 and min_rounds(0.05) == 5
+    base, head, rounds = _drifting_rounds(2.0, rounds=min_rounds(0.01) - 1)
+    (v,) = decide(base, head, rounds=rounds, paired=True)
+    assert v.ratio > 1.8 and v.status == "same" and v.p_value >= 0.01  # 6 rounds cannot reach p < 0.01
+    base, head, rounds = _drifting_rounds(2.0, rounds=min_rounds(0.01))
+    assert decide(base, head, rounds=rounds, paired=True)[0].status == "slower"
 
 
 def test_paired_falls_back_when_rounds_do_not_pair():
@@ -228,15 +242,15 @@ def test_paired_runner_end_to_end(tmp_path):
 
     case = r"bench_speed\.Forward\.time_forward\('tikhonov', 'numpy', 'cpu', 'float64', '16', 'eager'\)"
     out = tmp_path / "gate.json"
-    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "gate", "speed", "HEAD", "HEAD", "-b", case, "--rounds", "2",
-                           "--pairs", "6", "--factor", "3", "--samples-out", str(out)], capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "gate", "speed", "HEAD", "HEAD", "-b", case, "--rounds", "7",
+                           "--pairs", "3", "--factor", "3", "--samples-out", str(out)], capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Wilcoxon" in proc.stdout and "All 1 benchmark cases unchanged" in proc.stdout
     doc = json.loads(out.read_text())
-    assert doc["paired"] and len(doc["rounds"]) == 2
+    assert doc["paired"] and len(doc["rounds"]) == 7
     (name,) = doc["rounds"][0]["base"]
     assert "'tikhonov', 'numpy'" in name
-    assert all(len(r[side][name]) == 6 and min(r[side][name]) > 0 for r in doc["rounds"] for side in ("base", "head"))
+    assert all(len(r[side][name]) == 3 and min(r[side][name]) > 0 for r in doc["rounds"] for side in ("base", "head"))
 
 
 def test_paired_runner_with_nothing_runnable_exits_2():
@@ -244,6 +258,6 @@ def test_paired_runner_with_nothing_runnable_exits_2():
     import sys
 
     skipped = r"bench_speed\.Forward\.time_forward\('tikhonov', 'numpy', 'cpu', 'float64', '16', 'compiled'\)"  # numpy: eager only
-    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "gate", "speed", "HEAD", "HEAD", "-b", skipped, "--rounds", "1"],
+    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "gate", "speed", "HEAD", "HEAD", "-b", skipped, "--rounds", "7"],
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 2 and "no benchmark" in proc.stderr
