@@ -21,9 +21,6 @@ import tempfile
 import time
 import traceback
 
-if "MATLOSS_PAIRED_CPU" in os.environ and hasattr(os, "sched_setaffinity"):
-    os.sched_setaffinity(0, {int(os.environ["MATLOSS_PAIRED_CPU"])})
-
 import suites  # noqa: E402  (the commit's suites package; thread settings before numpy)
 
 if hasattr(suites, "apply_thread_settings"):
@@ -50,7 +47,10 @@ def list_cases():
 
 def main():
     step = None
-    input_dir = tempfile.mkdtemp(prefix="matloss-paired-inputs-")
+    # the sampled inputs, drawn by this commit's code once per gate run (the parent keeps the dir)
+    input_dir = os.environ.get("MATLOSS_PAIRED_INPUTS") or tempfile.mkdtemp(prefix="matloss-paired-inputs-")
+    if "MATLOSS_PAIRED_CPU" in os.environ and hasattr(os, "sched_setaffinity"):  # after the imports: they overlap
+        os.sched_setaffinity(0, {int(os.environ["MATLOSS_PAIRED_CPU"])})
     print(json.dumps({"ok": os.path.realpath(matloss_ref.__file__)}), flush=True)
     for line in sys.stdin:
         req = json.loads(line)

@@ -44,7 +44,7 @@ from .threads import SINGLE_THREAD_ENV as THREAD_ENV
 FACTOR = 1.2
 ALPHA = 0.01
 ROUNDS = 3  # asv runner
-PAIRED_ROUNDS = 10  # paired runner: fresh processes per round, the test's units
+PAIRED_ROUNDS = 8  # paired runner: fresh processes per round, the test's units
 #: the default pull-request subset: float64 eager CPU forward and backward at n = 128 of one loss per
 #: family, in numpy and torch (asv matches the regex against "name(param, ...)")
 DEFAULT_BENCH = (
@@ -244,7 +244,9 @@ class _Worker:
     """A process running one commit's suites (``_paired_worker.py``), pinned to ``cpu``."""
 
     def __init__(self, worktree: Path, cpu: int | None, log, wait: bool = True):
-        env = dict(os.environ, **THREAD_ENV, PYTHONPATH=str(worktree))
+        inputs = worktree.parent / f"{worktree.name}-inputs"
+        inputs.mkdir(exist_ok=True)
+        env = dict(os.environ, **THREAD_ENV, PYTHONPATH=str(worktree), MATLOSS_PAIRED_INPUTS=str(inputs))
         if cpu is not None:
             env["MATLOSS_PAIRED_CPU"] = str(cpu)
         self.worktree = worktree

@@ -205,14 +205,21 @@ class TorchBackend(Backend):
 
     def setup(self) -> None:
         import torch
-        import torch._dynamo
 
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
         torch.set_float32_matmul_precision("highest")
+
+    @functools.cached_property
+    def _dynamo_configured(self) -> bool:
+        """Dynamo's settings, on the first compile (importing torch._dynamo takes ~2.5 s here: eager
+        work should not pay it)."""
+        import torch._dynamo
+
         cfg = torch._dynamo.config
         cfg.recompile_limit = max(cfg.recompile_limit, RECOMPILE_LIMIT)
         cfg.fail_on_recompile_limit_hit = True
+        return True
 
     @functools.cached_property
     def losses(self):
@@ -268,6 +275,7 @@ class TorchBackend(Backend):
         """The compiled form of ``fn`` (one per loss function, cached); compile failures raise Unsupported."""
         if fn not in self._compiled:
             torch = self.require()
+            _ = self._dynamo_configured  # the settings above, once
             compiled = torch.compile(fn, **COMPILE_OPTIONS)
             errors = self._compile_errors()
             loss = getattr(fn, "loss", getattr(fn, "__name__", "loss"))
