@@ -13,11 +13,12 @@ with BLAS / OpenMP / framework thread pools pinned to one thread. Two runners:
 - ``asv``: ``asv run --python=same --set-commit-hash --record-samples`` per commit and round,
   interleaved (BASE, HEAD, HEAD, BASE, ...); it also runs ``peakmem_*`` / ``track_*`` benchmarks.
 
-Deciding (ours, not asv's): a benchmark is *slower* when the median ratio HEAD/BASE exceeds the
-factor (default 1.2) pooled **and** in every round, **and** a one-sided test at level alpha
-(default 0.01) agrees: Wilcoxon signed-rank on the per-pair log ratios (paired runner) or
-Mann-Whitney U on the pooled samples (asv runner), both from scipy; *faster* symmetrically;
-otherwise *same*. A benchmark that ran on BASE but failed on HEAD is *failed*; one on one side
+Deciding (ours, not asv's), see ``decide``: paired runner — the median of the rounds' ratios
+(each the median of that round's per-pair ratios) beyond the factor (default 1.2) **and** a
+one-sided Wilcoxon signed-rank test across rounds below alpha (default 0.01); asv runner — the
+median ratio beyond the factor pooled **and** in every round **and** one-sided Mann-Whitney U on
+the pooled samples below alpha (both tests from scipy); *faster* symmetrically; otherwise
+*same*. A benchmark that ran on BASE but failed on HEAD is *failed*; one on one side
 only is *added* / *removed* (a changed parameter grid shows as removed + added cases). Exit
 status: 2 if any benchmark failed (or the gate could not run), else 1 if any is slower, else 0.
 """
@@ -180,11 +181,12 @@ def markdown(verdicts: list[Verdict], base: str, head: str, factor: float, alpha
     counts = {s: sum(v.status == s for v in verdicts) for s in ("slower", "failed", "faster", "added", "removed", "same")}
     code = exit_code(verdicts)
     title = {0: "pass", 1: "FAIL (slower)", 2: "FAIL (benchmark failed)"}[code]
-    test = "Wilcoxon signed-rank (paired samples)" if paired else "Mann-Whitney"
+    test = "Wilcoxon signed-rank test across rounds" if paired else "Mann-Whitney"
+    rule = "the median of the rounds' paired ratios" if paired else "median ratio (pooled and in every round)"
     lines = [
         f"### Speed gate: {title}",
         "",
-        f"`{base[:12]}` → `{head[:12]}`; slower/faster = median ratio beyond {factor:g}× (pooled and in every round) "
+        f"`{base[:12]}` → `{head[:12]}`; slower/faster = {rule} beyond {factor:g}× "
         f"**and** one-sided {test} p < {alpha:g}. " + ", ".join(f"{k}: {n}" for k, n in counts.items()),
         "",
     ]
