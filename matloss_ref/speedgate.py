@@ -122,13 +122,11 @@ def decide(
         for direction, beyond, word in (("greater", ratio > factor, "slower"), ("less", ratio < 1 / factor, "faster")):
             if not beyond:
                 continue
-            if pairs:
-                p = float(wilcoxon(logs, alternative=direction).pvalue) if any(logs) else 1.0
-            else:
-                p = float(mannwhitneyu(h, b, alternative=direction).pvalue)
             if pairs:  # rounds are the independent units; the test across them is the evidence
+                p = float(wilcoxon(logs, alternative=direction).pvalue) if any(logs) else 1.0
                 every = True
             else:
+                p = float(mannwhitneyu(h, b, alternative=direction).pvalue)
                 every = all(r > factor for r in per_round) if word == "slower" else all(r < 1 / factor for r in per_round)
             status = word if p < alpha and every else "same"
         out.append(Verdict(name, status, bm, hm, ratio, p))
