@@ -10,7 +10,8 @@ JSON request per line on stdin with one JSON line on stdout:
 - ``{"op": "prepare", "case": [...], "backward": b}``: build and warm the case's callable (the
   suites' ``common.prepared``); ``{"ok": n}`` with the calls of one ~10 ms sample,
   ``{"skip": why}`` (the suites' ``NotImplementedError``) or ``{"error": why}``;
-- ``{"op": "sample", "n": n}``: time n calls of the prepared callable; ``{"ok": seconds per call}``.
+- ``{"op": "sample", "n": n, "warm": w}``: w untimed calls, then time n calls of the prepared
+  callable; ``{"ok": seconds per call}``.
 """
 
 import gc
@@ -69,6 +70,8 @@ def main():
                 n = int(req["n"])
                 gc.disable()  # as timeit and asv do
                 try:
+                    for _ in range(int(req.get("warm", 0))):
+                        step()
                     t0 = time.perf_counter()
                     for _ in range(n):
                         step()

@@ -286,10 +286,17 @@ class _Worker:
                 self.proc.kill()
 
 
-def run_paired(trees: dict[str, Path], bench: str, rounds: int, pairs: int, log) -> list[tuple[Samples, Samples]]:
+def run_paired(
+    trees: dict[str, Path], bench: str, rounds: int, pairs: int, log, warmup: bool = True
+) -> list[tuple[Samples, Samples]]:
     """Each round: one fresh process per commit, both pinned to the same CPU; per selected case,
     both prepare it, then take ``pairs`` pairs of ~10 ms samples (same call count on both sides),
-    alternating which side goes first (ABBA). Returns each round's (base, head) samples."""
+    alternating which side goes first (ABBA). Each timed sample follows an untimed one of the same
+    length in the same process: on this VM the first ~10 ms after the CPU switches from one
+    process to the other ran up to 1.8x slower (with ABBA, every other sample of each side), which
+    split a round's pair ratios into two clusters and made their median jump between them (A/A
+    round ratios 0.80-1.09 without the warm-up sample, 0.95-1.03 with it: ``scripts/switch_penalty.py``;
+    ``warmup=False`` drops it). Returns each round's (base, head) samples."""
     import re
 
     regex = re.compile(bench)
@@ -333,7 +340,7 @@ def run_paired(trees: dict[str, Path], bench: str, rounds: int, pairs: int, log)
                 for k in range(pairs):
                     order = [lab for lab in (("base", "head") if k % 2 == 0 else ("head", "base")) if lab in ready]
                     for label in order:
-                        reply = workers[label].ask(op="sample", n=n)
+                        reply = workers[label].ask(op="sample", n=n, warm=n if warmup else 0)
                         if "ok" not in reply:
                             print(f"[gate speed] {label} failed {name}: {reply.get('error')}", file=log, flush=True)
                             ready.pop(label)
