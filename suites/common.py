@@ -130,6 +130,7 @@ def prepared(
     key = (loss, framework, device, dtype, shape, mode, backward)
     hit = _PREPARED.get(key)
     if hit is None:
+        t0 = time.perf_counter()
         try:
             n, batch = parse_shape(loss, shape)
             check_case(framework, device, mode)
@@ -138,9 +139,24 @@ def prepared(
         except NotImplementedError as exc:
             hit = exc
         _PREPARED[key] = hit
+        _log_setup(key, time.perf_counter() - t0, hit)
     if isinstance(hit, NotImplementedError):
         raise hit
     return hit
+
+
+def _log_setup(key: tuple, seconds: float, hit: Any) -> None:
+    """With ``MATLOSS_SETUP_LOG=FILE``, append one JSON line per case built: where a run's time goes
+    (inputs, compile, warm-up), outside what asv times. ``scripts/setup_costs.py`` sums them."""
+    path = os.environ.get("MATLOSS_SETUP_LOG")
+    if not path:
+        return
+    import json
+
+    status = "skip" if isinstance(hit, NotImplementedError) else "ok"
+    line = json.dumps({"case": list(key[:-1]), "backward": key[-1], "seconds": round(seconds, 4), "status": status})
+    with open(path, "a") as f:  # one short write per line: processes of one run may share the file
+        f.write(line + "\n")
 
 
 _NUMBER: dict[int, int] = {}
