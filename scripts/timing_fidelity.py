@@ -2,12 +2,13 @@
 
 For each case (default: a tiny, a mid and a large one) this alternates, ``--rounds`` times, a
 timeit of the callable that the suites time (``suites.common.prepared``: the warm, synchronised
-``fw.prepare`` result; ``autorange`` for the loop count, then the median of ``--repeat`` loops)
-with an asv run of exactly that case (``asv run --python=same`` into a temporary results dir,
-this checkout's code), and compares the median of the asv medians with the median of the timeit
-medians. Alternating spreads the machine's slow and fast moments over both methods: on a shared
-VM one measurement taken a few seconds after another can differ by 50 % on its own (the per-round
-spread is printed). Same thread settings as the asv runs (``MATLOSS_BENCH_THREADS``, default 1).
+``fw.prepare`` result; ``autorange`` for the loop count, then the median of ``--repeat`` loops),
+each in a fresh process as asv's runs are, with an asv run of exactly that case (``asv run
+--python=same`` into a temporary results dir, this checkout's code), and compares the median of
+the asv medians with the median of the timeit medians. Alternating spreads the machine's slow
+and fast moments over both methods: on a shared VM one measurement taken a few seconds after
+another can differ by 50 % on its own (the per-round spread is printed). Same thread settings as
+the asv runs (``MATLOSS_BENCH_THREADS``, default 1).
 Exit status 1 when a case is off by more than ``--tolerance`` (default 10 %).
 
     python scripts/timing_fidelity.py
@@ -35,7 +36,6 @@ import suites  # noqa: E402  (the thread settings must precede numpy and the fra
 suites.apply_thread_settings()
 
 from matloss_ref.compare import fmt_time  # noqa: E402
-from suites import common  # noqa: E402
 
 #: (loss, framework, device, dtype, shape, mode, pass): ~10 µs, ~1 ms, ~50 ms on a 2-core VM
 DEFAULT_CASES = [
@@ -50,6 +50,20 @@ def timeit_median(step, repeat: int) -> float:
     timer = timeit.Timer(step)
     number, _ = timer.autorange()  # loops for >= 0.2 s
     return statistics.median(t / number for t in timer.repeat(repeat=repeat, number=number))
+
+
+def timeit_fresh(case: tuple[str, ...], repeat: int) -> float:
+    """``timeit_median`` of the case in a fresh process (as asv's side gets one per round): the
+    speed of one process differs from the next by up to 2x here, so both methods must draw as
+    many processes, or one process's luck decides the comparison."""
+    *params, which = case
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import suites; suites.apply_thread_settings()\n"
+        "from suites import common; from scripts.timing_fidelity import timeit_median\n"
+        f"print(timeit_median(common.prepared(*{params!r}, backward={which == 'backward'}), {repeat}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
 
 
 def asv_median(case: tuple[str, ...], machine: str) -> float:
@@ -86,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--case", action="append", help="loss,framework,device,dtype,shape,mode,forward|backward (repeatable)")
     p.add_argument("--repeat", type=int, default=15, help="timeit loops per measurement (default 15)")
-    p.add_argument("--rounds", type=int, default=5, help="alternations of timeit and asv per case (default 5)")
+    p.add_argument("--rounds", type=int, default=7, help="alternations of timeit and asv per case, each in a fresh process (default 7)")
     p.add_argument("--tolerance", type=float, default=0.10)
     p.add_argument("--machine", default=None, help="asv machine name (default: scripts/asv_machine.py registers this machine's)")
     ns = p.parse_args(argv)
@@ -103,10 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     bad = 0
     for case in cases:
         *params, which = case
-        step = common.prepared(*params, backward=which == "backward")
         asv, tim = [], []
         for _ in range(ns.rounds):
-            tim.append(timeit_median(step, ns.repeat))
+            tim.append(timeit_fresh(case, ns.repeat))
             asv.append(asv_median(case, ns.machine))
         a, t = statistics.median(asv), statistics.median(tim)
         ok = abs(a / t - 1) <= ns.tolerance
