@@ -9,13 +9,13 @@ with BLAS / OpenMP / framework thread pools pinned to one thread. Two runners:
   samples back to back (same call count, alternating which goes first). On a shared machine whose
   speed drifts by tens of percent from one second to the next, the two members of a pair see the
   same moment; the rounds (fresh processes, alternating which starts first) sample the
-  per-process effects (memory placement) that pairing cannot cancel.
+  per-process effects that pairing cannot cancel.
 - ``asv``: ``asv run --python=same --set-commit-hash --record-samples`` per commit and round,
   interleaved (BASE, HEAD, HEAD, BASE, ...); it also runs ``peakmem_*`` / ``track_*`` benchmarks.
 
-Deciding (ours, not asv's), see ``decide``: paired runner — the median of the rounds' ratios
-(each the median of that round's per-pair ratios) beyond the factor (default 1.2) **and** a
-one-sided Wilcoxon signed-rank test across rounds below alpha (default 0.01); asv runner — the
+Deciding (ours, not asv's), see ``decide``: paired runner — the rounds' ratios (each the median
+of that round's per-pair ratios) averaged in logs with the start order as a block, beyond the
+factor (default 1.2) **and** its one-sided t-test below alpha (default 0.01); asv runner — the
 median ratio beyond the factor pooled **and** in every round **and** one-sided Mann-Whitney U on
 the pooled samples below alpha (both tests from scipy); *faster* symmetrically; otherwise
 *same*. A benchmark that ran on BASE but failed on HEAD is *failed*; one on one side
@@ -38,14 +38,16 @@ from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
-from scipy.stats import mannwhitneyu, wilcoxon
+from scipy.stats import linregress, mannwhitneyu
+from scipy.stats import t as student_t
 
 from .threads import SINGLE_THREAD_ENV as THREAD_ENV
 
 FACTOR = 1.2
 ALPHA = 0.01
 ROUNDS = 3  # asv runner
-PAIRED_ROUNDS = 8  # paired runner: fresh processes per round, the test's units
+PAIRED_ROUNDS = 10  # paired runner: fresh processes per round, the test's units
+MIN_PAIRED_ROUNDS = 4  # two per start order: the blocked test's residuals need 2 degrees of freedom
 #: the default pull-request subset: float64 eager CPU forward and backward at n = 128 of one loss per
 #: family, in numpy and torch (asv matches the regex against "name(param, ...)")
 DEFAULT_BENCH = (
@@ -84,11 +86,12 @@ def decide(
     ``paired``: within each round, base sample i and head sample i were taken back to back (the
     paired runner), so a slow or fast moment of the machine hits both members of a pair and
     cancels; a round's ratio is the median of its per-pair ratios. What pairing cannot cancel is
-    the per-process offset (memory placement: two processes of the same code differ by up to
-    ~15 % here), so the rounds, each with fresh processes, are the independent units: the ratio is
-    the median of the round ratios, and the test is the one-sided Wilcoxon signed-rank test of the
-    round log ratios (scipy; it needs at least ``min_rounds(alpha)`` rounds to reach p < alpha).
-    Cases whose rounds do not pair up (different sample counts) fall back to the unpaired rule.
+    the per-process offset (two processes of the same code differ by several percent here), and
+    the process that starts and prepares first in a round tends to be the slower one, so the
+    rounds, each with fresh processes and alternating which commit starts (even rounds: base), are
+    the independent units, and the start order is a block: see ``blocked_ratio``. Cases whose
+    rounds do not pair up (different sample counts), or fewer than ``MIN_PAIRED_ROUNDS``, fall back
+    to the unpaired rule.
     """
     if factor <= 1:
         raise ValueError(f"factor must be > 1, got {factor}")
@@ -111,10 +114,10 @@ def decide(
             continue
         bm, hm = statistics.median(b), statistics.median(h)
         pairs = _pairs(name, rounds) if paired else None
+        if pairs and len(pairs) < MIN_PAIRED_ROUNDS:
+            pairs = None  # too few rounds for the blocked test
         if pairs:
-            per_round = [statistics.median(r) for r in pairs]
-            logs = [math.log(x) for x in per_round]
-            ratio = statistics.median(per_round)
+            ratio, p_greater = blocked_ratio([statistics.median(r) for r in pairs])
         else:
             ratio = hm / bm if bm > 0 else math.inf
             per_round = _round_ratios(name, rounds)
@@ -123,7 +126,7 @@ def decide(
             if not beyond:
                 continue
             if pairs:  # rounds are the independent units; the test across them is the evidence
-                p = float(wilcoxon(logs, alternative=direction).pvalue) if any(logs) else 1.0
+                p = p_greater if direction == "greater" else 1.0 - p_greater
                 every = True
             else:
                 p = float(mannwhitneyu(h, b, alternative=direction).pvalue)
@@ -133,9 +136,26 @@ def decide(
     return out
 
 
-def min_rounds(alpha: float) -> int:
-    """Fewest rounds with which the paired test can reach p < alpha (all rounds one way: p = 2^-n)."""
-    return max(1, math.ceil(math.log2(1 / alpha) + 1e-9))
+def blocked_ratio(round_ratios: list[float]) -> tuple[float, float]:
+    """The change and its evidence from a paired run's round ratios: ``(ratio, p)``, p one-sided
+    for "head slower" (``1 - p`` for "faster").
+
+    Round r started base first when r is even, head first when odd. The log round ratios are
+    fitted as ``mean + effect * order`` (order = -1 / +1; scipy's ``linregress``), so a start-order
+    effect (measured here: the first-started process a few to ~50 % slower) cancels in the mean
+    however many rounds of each kind there are; the ratio is ``exp(mean)``, and the test is the
+    t-test of the mean with n - 2 degrees of freedom. (A signed-rank test across rounds instead
+    ignores the blocks, and at 8 rounds needs 7 of them one way, the 8th the closest to 1.)
+    """
+    if len(round_ratios) < MIN_PAIRED_ROUNDS:
+        raise ValueError(f"the blocked test needs at least {MIN_PAIRED_ROUNDS} rounds, got {len(round_ratios)}")
+    logs = [math.log(x) for x in round_ratios]
+    order = [1.0 if r % 2 else -1.0 for r in range(len(logs))]
+    fit = linregress(order, logs)
+    mean, se = float(fit.intercept), float(fit.intercept_stderr)
+    if not se > 0:  # a perfect fit: the sign alone is the evidence
+        return math.exp(mean), 0.0 if mean > 0 else 1.0 if mean < 0 else 0.5
+    return math.exp(mean), float(student_t.sf(mean / se, len(logs) - 2))
 
 
 def _round_ratios(name: str, rounds: list[tuple[Samples, Samples]] | None) -> list[float]:
@@ -179,8 +199,8 @@ def markdown(verdicts: list[Verdict], base: str, head: str, factor: float, alpha
     counts = {s: sum(v.status == s for v in verdicts) for s in ("slower", "failed", "faster", "added", "removed", "same")}
     code = exit_code(verdicts)
     title = {0: "pass", 1: "FAIL (slower)", 2: "FAIL (benchmark failed)"}[code]
-    test = "Wilcoxon signed-rank test across rounds" if paired else "Mann-Whitney"
-    rule = "the median of the rounds' paired ratios" if paired else "median ratio (pooled and in every round)"
+    test = "t-test across rounds (start order as block)" if paired else "Mann-Whitney"
+    rule = "the rounds' paired ratios, averaged" if paired else "median ratio (pooled and in every round)"
     lines = [
         f"### Speed gate: {title}",
         "",
@@ -464,9 +484,9 @@ def run_speed_gate(ns) -> int:
     if factor <= 1 or not 0 < alpha < 1 or rounds < 1 or (ns.pairs is not None and ns.pairs < 3):
         print("matloss gate speed: need --factor > 1, 0 < --alpha < 1, --rounds >= 1, --pairs >= 3", file=sys.stderr)
         return 2
-    if paired and rounds < min_rounds(alpha):
-        print(f"matloss gate speed: the paired runner tests across rounds; --rounds {rounds} cannot reach p < {alpha:g} "
-              f"(need >= {min_rounds(alpha)})", file=sys.stderr)  # fmt: skip
+    if paired and rounds < MIN_PAIRED_ROUNDS:
+        print(f"matloss gate speed: the paired runner tests across rounds, two start orders as blocks; --rounds {rounds} "
+              f"is too few (need >= {MIN_PAIRED_ROUNDS})", file=sys.stderr)  # fmt: skip
         return 2
     if ns.samples_out and Path(ns.samples_out).is_dir():
         print(f"matloss gate speed: --samples-out {ns.samples_out} is a directory; give a file name", file=sys.stderr)

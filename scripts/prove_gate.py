@@ -138,7 +138,7 @@ def naive_mvn(text: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=8, help="the gate's rounds (its default for the paired runner: 8)")
+    ap.add_argument("--rounds", type=int, default=10, help="the gate's rounds (its default for the paired runner: 10)")
     ap.add_argument("--fractions", default="0.10,0.25,0.50")
     ap.add_argument("--factor", type=float, default=1.05, help="the factor the gate runs with (default 1.05)")
     ap.add_argument("--also-factors", default="1.1,1.2", help="factors to re-decide each run at, from its samples")
