@@ -156,7 +156,7 @@ def markdown(violations: list[Violation], notes: list[str], limit: int = 200) ->
 @arg("--factor", type=float, default=None, help="speed: slowdown factor that counts (default 1.2)")
 @arg("--alpha", type=float, default=None, help="speed: significance level of the test (default 0.01)")
 @arg("--rounds", type=int, default=None,
-     help="speed: rounds (paired runner: fresh processes each, default 8; asv runner: asv runs per commit, default 3)")
+     help="speed: rounds (paired runner: fresh processes each, default 10, at least 4; asv runner: asv runs per commit, default 3)")
 @arg("--runner", default="paired", choices=["paired", "asv"],
      help="speed: paired (default: one process per commit, samples alternated pair by pair) or asv (asv run per commit and round)")
 @arg("--pairs", type=int, default=None, help="speed, paired runner: sample pairs per case and round (default 10)")
