@@ -1,4 +1,4 @@
-"""One side of the paired speed gate (``matloss_ref/pairedrun.py``): a process running one commit's code.
+"""One side of the paired speed gate (``matloss_ref/speedgate.py``, ``run_paired``): a process running one commit's code.
 
 Started as ``python -c <this file's text>`` with that commit's worktree first on ``PYTHONPATH`` and
 as the working directory, so ``suites`` and ``matloss_ref`` are the commit's own. It answers one

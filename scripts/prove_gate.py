@@ -145,6 +145,7 @@ def main() -> int:
     ap.add_argument("--runner", default="paired", choices=["paired", "asv"], help="the gate's runner (default paired)")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-aa", action="store_true", help="only the injected slowdowns (no A/A runs)")
     ap.add_argument("--out", default=str(ROOT / "results" / "gate_proof.json"))
     ns = ap.parse_args()
     if ns.runs < 1 or ns.rounds < 1 or ns.factor <= 1:
@@ -174,9 +175,10 @@ def main() -> int:
 
     try:
         if not ns.skip_speed:
-            print(f"A/A: gate speed HEAD HEAD x{ns.runs}", flush=True)
-            runs = [gate_speed(head, head, ns.rounds, ns.factor, also, samples_dir, ns.runner) for _ in range(ns.runs)]
-            report["speed"]["A/A"] = summarise(runs, "false_alarms")
+            if not ns.skip_aa:
+                print(f"A/A: gate speed HEAD HEAD x{ns.runs}", flush=True)
+                runs = [gate_speed(head, head, ns.rounds, ns.factor, also, samples_dir, ns.runner) for _ in range(ns.runs)]
+                report["speed"]["A/A"] = summarise(runs, "false_alarms")
             for frac in fractions:
                 sha, br = commit_variant(head, slow_frobenius(frac), f"TEMPORARY: torch frobenius {frac:.0%} slower")
                 branches.append(br)
