@@ -11,13 +11,20 @@ another can differ by 50 % on its own (the per-round spread is printed). Same th
 the asv runs (``MATLOSS_BENCH_THREADS``, default 1).
 Exit status 1 when a case is off by more than ``--tolerance`` (default 10 %).
 
+``--in-process PAIRS`` instead alternates asv_runner's own timing code (the suite's benchmark
+object, its setup and ``do_run``) with a timeit of the same callable PAIRS times inside one
+process, and compares per pair: the difference of the two methods, without the machine's changes
+of speed from one process or second to the next.
+
     python scripts/timing_fidelity.py
+    python scripts/timing_fidelity.py --in-process 30
     python scripts/timing_fidelity.py --case logdet,torch,cpu,float64,128,eager,backward
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -35,6 +42,7 @@ import suites  # noqa: E402  (the thread settings must precede numpy and the fra
 
 suites.apply_thread_settings()
 
+import suites.common  # noqa: E402
 from matloss_ref.compare import fmt_time  # noqa: E402
 
 #: (loss, framework, device, dtype, shape, mode, pass): ~10 µs, ~1 ms, ~50 ms on a 2-core VM
@@ -89,11 +97,61 @@ def asv_median(case: tuple[str, ...], machine: str) -> float:
     return float(value)
 
 
+def paired_in_process(case: tuple[str, ...], pairs: int) -> tuple[float, float, list[float]]:
+    """asv's own timing code and timeit, alternated ``pairs`` times in this one process.
+
+    The asv side is asv_runner's benchmark object for the case (``get_benchmark_from_name``, the
+    suite's ``setup``, then ``do_run``: asv's sampling, its ``number``, its per-call timer), the
+    timeit side a ``timeit.Timer`` of the same prepared callable with the same ``number`` and
+    the same count of samples; each reports the median of its samples. Alternating within one
+    process takes the process-to-process and second-to-second speed changes of a shared machine
+    out of the comparison: what is left is the difference of the two methods. Returns the median
+    asv value, the median timeit value and the per-pair ratios.
+    """
+    from asv_runner.discovery import get_benchmark_from_name
+
+    *params, which = case
+    module_name, class_name, _ = BENCH[which].split(".")
+    klass = getattr(importlib.import_module(f"suites.{module_name}"), class_name)
+    idx = [tuple(p) for p in _product(klass.params)].index(tuple(params))
+    bench = get_benchmark_from_name(str(ROOT / "suites"), f"{BENCH[which]}-{idx}", extra_params={})
+    with tempfile.TemporaryDirectory(prefix="matloss-fidelity-") as input_dir:
+        bench.set_cache(input_dir)
+        if bench.do_setup():
+            raise RuntimeError(f"asv skips {'/'.join(case)} here")
+        step = suites.common.prepared(*params, backward=which == "backward", input_dir=input_dir)
+        if bench.func.__self__.step is not step:  # asv's parameter index must name this very case
+            raise RuntimeError(f"asv's benchmark {BENCH[which]}-{idx} did not set up {'/'.join(case)}")
+        timer = timeit.Timer(step)
+        asv, tim = [], []
+        for _ in range(pairs):
+            run = bench.do_run()
+            asv.append(statistics.median(run["samples"]))
+            number, k = run["number"], len(run["samples"])
+            tim.append(statistics.median(t / number for t in timer.repeat(repeat=k, number=number)))
+        bench.do_teardown()
+    return statistics.median(asv), statistics.median(tim), [a / t for a, t in zip(asv, tim)]
+
+
 def _product(lists):
     out = [()]
     for values in lists:
         out = [prev + (v,) for prev in out for v in values]
     return out
+
+
+def in_process_table(cases: list[tuple[str, ...]], pairs: int, tolerance: float) -> int:
+    print("| case | asv_runner median | timeit median | median of pair ratios | within | pair ratios (min-max) |")
+    print("|---|---:|---:|---:|---|---|")
+    bad = 0
+    for case in cases:
+        a, t, ratios = paired_in_process(case, pairs)
+        r = statistics.median(ratios)
+        ok = abs(r - 1) <= tolerance
+        bad += not ok
+        cells = ["/".join(case), fmt_time(a), fmt_time(t), f"{r:.3f}", "yes" if ok else "NO", f"{min(ratios):.3f}-{max(ratios):.3f}"]
+        print("| " + " | ".join(cells) + " |", flush=True)
+    return 1 if bad else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=15, help="timeit loops per measurement (default 15)")
     p.add_argument("--rounds", type=int, default=7, help="alternations of timeit and asv per case, each in a fresh process (default 7)")
     p.add_argument("--tolerance", type=float, default=0.10)
+    p.add_argument(
+        "--in-process",
+        type=int,
+        default=0,
+        metavar="PAIRS",
+        help="instead: alternate asv_runner's timing and timeit PAIRS times in one process (see paired_in_process)",
+    )
     p.add_argument("--machine", default=None, help="asv machine name (default: scripts/asv_machine.py registers this machine's)")
     ns = p.parse_args(argv)
     if ns.rounds < 1 or ns.repeat < 1 or ns.tolerance <= 0:
@@ -112,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         ns.machine = subprocess.run([sys.executable, str(ROOT / "scripts" / "asv_machine.py"), "--config", str(ROOT / "asv.conf.json")],
                                     check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1]  # fmt: skip
     cases = [tuple(c.split(",")) for c in ns.case] if ns.case else DEFAULT_CASES
+    if ns.in_process:
+        return in_process_table(cases, ns.in_process, ns.tolerance)
     print("| case | asv median | timeit median | asv / timeit | within | asv, per round | timeit, per round |")
     print("|---|---:|---:|---:|---|---|---|")
     bad = 0
