@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         Compare.print_table(conf, r1.commit_hash, r2.commit_hash, factor=1 + ns.tolerance, split=True,
                             resultset_1=resultset(r1), resultset_2=resultset(r2), only_changed=True, sort="ratio")  # fmt: skip
     m1, m2 = medians(r1), medians(r2)
-    both = sorted(set(m1) & set(m2))
+    both = [k for k in m1 if k in m2]  # asv's run order
     slow = [k for k in both if min(m1[k], m2[k]) > ns.min_time]
     ratios = {k: m2[k] / m1[k] for k in slow}
     off = {k: r for k, r in ratios.items() if abs(r - 1) > ns.tolerance}
@@ -71,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     if dev:
         q = statistics.quantiles(dev, n=20) if len(dev) > 1 else dev * 19
         print(f"|run2/run1 - 1|: median {statistics.median(dev):.1%}, 90th pct {q[17]:.1%}, max {dev[-1]:.1%}")
+    logs = [math.log(ratios[k]) for k in slow]  # in asv's run order: neighbours ran seconds apart
+    if len(set(logs[:-1])) > 1 and len(set(logs[1:])) > 1:  # is a difference the case's own, or the machine's at that moment?
+        print(
+            f"correlation of neighbouring cases' log(run2/run1), in run order: {statistics.correlation(logs[:-1], logs[1:]):.2f} "
+            "(about 0 if each case's difference were its own; positive when the machine's speed drifts)"
+        )
+        for lo, hi, label in ((0, 1e-3, "under 1 ms"), (1e-3, 1e-2, "1-10 ms"), (1e-2, math.inf, "over 10 ms")):
+            band = [k for k in slow if lo <= min(m1[k], m2[k]) < hi]
+            if band:
+                print(f"  cases {label}: {len(band)}, {sum(k in off for k in band) / len(band):.0%} off")
     print(f"{len(off)} of {len(slow)} off by more than {ns.tolerance:.0%}:")
     for k, r in sorted(off.items(), key=lambda kv: -abs(kv[1] - 1)):
         print(f"  {r:6.3f}  {m1[k] * 1e3:9.3f} ms -> {m2[k] * 1e3:9.3f} ms  {k}")

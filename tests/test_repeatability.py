@@ -1,0 +1,33 @@
+"""``scripts/repeatability.py`` on the two committed full runs of one commit (results/repeatability/)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / "results" / "repeatability"
+SCRIPT = ROOT / "scripts" / "repeatability.py"
+
+
+def _run(a: Path, b: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), str(a), str(b), "--no-table", *extra], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_a_run_agrees_with_itself():
+    run1 = RUNS / "fa5d83e7-run1.json"
+    out = _run(run1, run1)
+    assert out.returncode == 0, out.stderr
+    assert "\n0 of " in out.stdout and "max 0.0%" in out.stdout
+
+
+def test_two_runs_list_every_case_off_and_the_committed_list_is_current():
+    out = _run(RUNS / "fa5d83e7-run1.json", RUNS / "fa5d83e7-run2.json")
+    assert out.returncode == 1, out.stderr  # this VM: many cases differ by more than 10 %
+    header = next(line for line in out.stdout.splitlines() if " off by more than 10%" in line)
+    n_off = int(header.split()[0])
+    listed = [line for line in out.stdout.splitlines() if line.startswith("  ") and "bench_speed." in line]
+    assert len(listed) == n_off > 0
+    assert all(abs(float(line.split()[0]) - 1) >= 0.0995 for line in listed)  # printed to 3 decimals
+    assert out.stdout == (RUNS / "fa5d83e7-run2-vs-run1.txt").read_text()
