@@ -140,18 +140,20 @@ def _product(lists):
     return out
 
 
-def in_process_table(cases: list[tuple[str, ...]], pairs: int, tolerance: float) -> int:
-    print("| case | asv_runner median | timeit median | median of pair ratios | within | pair ratios (min-max) |")
-    print("|---|---:|---:|---:|---|---|")
-    bad = 0
-    for case in cases:
-        a, t, ratios = paired_in_process(case, pairs)
-        r = statistics.median(ratios)
-        ok = abs(r - 1) <= tolerance
-        bad += not ok
-        cells = ["/".join(case), fmt_time(a), fmt_time(t), f"{r:.3f}", "yes" if ok else "NO", f"{min(ratios):.3f}-{max(ratios):.3f}"]
-        print("| " + " | ".join(cells) + " |", flush=True)
-    return 1 if bad else 0
+def fresh_rounds(case: tuple[str, ...], ns: argparse.Namespace) -> tuple[float, float, float, list[str]]:
+    """asv run and a fresh timeit process, alternated ``--rounds`` times: medians, their ratio, per-round cells."""
+    asv, tim = [], []
+    for _ in range(ns.rounds):
+        tim.append(timeit_fresh(case, ns.repeat))
+        asv.append(asv_median(case, ns.machine))
+    a, t = statistics.median(asv), statistics.median(tim)
+    return a, t, a / t, [", ".join(map(fmt_time, asv)), ", ".join(map(fmt_time, tim))]
+
+
+def in_process(case: tuple[str, ...], ns: argparse.Namespace) -> tuple[float, float, float, list[str]]:
+    """``paired_in_process``: medians, the median pair ratio, the range of pair ratios."""
+    a, t, ratios = paired_in_process(case, ns.in_process)
+    return a, t, statistics.median(ratios), [f"{min(ratios):.3f}-{max(ratios):.3f}"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,21 +180,23 @@ def main(argv: list[str] | None = None) -> int:
                                     check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1]  # fmt: skip
     cases = [tuple(c.split(",")) for c in ns.case] if ns.case else DEFAULT_CASES
     if ns.in_process:
-        return in_process_table(cases, ns.in_process, ns.tolerance)
-    print("| case | asv median | timeit median | asv / timeit | within | asv, per round | timeit, per round |")
-    print("|---|---:|---:|---:|---|---|---|")
+        measure, columns = (
+            in_process,
+            "| case | asv_runner median | timeit median | median of pair ratios | within | pair ratios (min-max) |",
+        )
+    else:
+        measure, columns = (
+            fresh_rounds,
+            "| case | asv median | timeit median | asv / timeit | within | asv, per round | timeit, per round |",
+        )
+    print(columns)
+    print("|---|---:|---:|---:|---|" + "---|" * (columns.count("|") - 6))  # numbers right-aligned
     bad = 0
     for case in cases:
-        *params, which = case
-        asv, tim = [], []
-        for _ in range(ns.rounds):
-            tim.append(timeit_fresh(case, ns.repeat))
-            asv.append(asv_median(case, ns.machine))
-        a, t = statistics.median(asv), statistics.median(tim)
-        ok = abs(a / t - 1) <= ns.tolerance
+        a, t, ratio, extra = measure(case, ns)
+        ok = abs(ratio - 1) <= ns.tolerance
         bad += not ok
-        cells = ["/".join(case), fmt_time(a), fmt_time(t), f"{a / t:.3f}", "yes" if ok else "NO",
-                 ", ".join(map(fmt_time, asv)), ", ".join(map(fmt_time, tim))]  # fmt: skip
+        cells = ["/".join(case), fmt_time(a), fmt_time(t), f"{ratio:.3f}", "yes" if ok else "NO", *extra]
         print("| " + " | ".join(cells) + " |", flush=True)
     return 1 if bad else 0
 
