@@ -26,7 +26,7 @@ import numpy as np
 from flint import acb_mat, arb, arb_mat, ctx, fmpq, fmpq_mat, fmpz
 
 if TYPE_CHECKING:
-    from .registry import LossSpec
+    from .spec import LossSpec
 
 #: bump when an exact algorithm changes, so stale cache entries are not reused
 CACHE_VERSION = 1
@@ -37,6 +37,10 @@ MAX_PREC = 1 << 14
 
 class NeedsPrecision(Exception):
     """Raised by a high-precision routine that cannot decide at the current precision."""
+
+
+class Undefined(ArithmeticError):
+    """The loss has no value at this input (e.g. an inverse of an exactly singular matrix)."""
 
 
 @dataclass
@@ -142,18 +146,25 @@ def det(m: arb_mat) -> arb:
     return d
 
 
+def _singular_or_imprecise(m: arb_mat, exc: ZeroDivisionError) -> Exception:
+    """An exactly singular ``m`` has no inverse (:class:`Undefined`); otherwise more precision will tell."""
+    if all(e.is_exact() for e in m.entries()) and exact_rational(m).det() == 0:
+        return Undefined("the matrix is exactly singular")
+    return NeedsPrecision(str(exc))
+
+
 def inv(m: arb_mat) -> arb_mat:
     try:
         return m.inv()
     except ZeroDivisionError as exc:
-        raise NeedsPrecision(str(exc)) from None
+        raise _singular_or_imprecise(m, exc) from None
 
 
 def solve(a: arb_mat, b: arb_mat) -> arb_mat:
     try:
         return a.solve(b)
     except ZeroDivisionError as exc:
-        raise NeedsPrecision(str(exc)) from None
+        raise _singular_or_imprecise(a, exc) from None
 
 
 def sym_eig(g: arb_mat) -> tuple[list[arb], arb_mat]:
@@ -231,6 +242,38 @@ def is_simple_top(lam: list[arb]) -> bool:
     return len(lam) < 2 or not lam[0].overlaps(lam[1])
 
 
+def const(x: float) -> arb:
+    """A decimal constant such as λ = 0.1, read as the decimal it is written as, at the working precision."""
+    return arb(repr(float(x)))
+
+
+def gram(a: arb_mat) -> tuple[arb_mat, bool]:
+    """(the ν×ν Gram matrix: AᵀA for a tall or square A, AAᵀ for a wide one, tall?)."""
+    tall = a.nrows() >= a.ncols()
+    return (a.transpose() * a if tall else a * a.transpose()), tall
+
+
+def top_direction(a: arb_mat) -> tuple[arb, arb_mat | None]:
+    """σ₁² of ``a`` and ``σ₁·u₁v₁ᵀ`` (i.e. ``A v vᵀ`` or ``u uᵀ A``); None when σ₁ is not simple."""
+    g, tall = gram(a)
+    lam, vecs = sym_eig(g)
+    if not is_simple_top(lam):
+        return lam[0], None
+    n = g.nrows()
+    v = arb_mat(n, 1, [vecs[i, 0] for i in range(n)])
+    return lam[0], (a * v * v.transpose() if tall else v * v.transpose() * a)
+
+
+def is_zero(m: arb_mat) -> bool:
+    return all(e.is_zero() for e in m.entries())
+
+
+def tril(m: arb_mat) -> arb_mat:
+    """The lower triangle of a square arb matrix (the rest set to 0)."""
+    n = m.nrows()
+    return arb_mat(n, n, [m[i, j] if j <= i else 0 for i in range(n) for j in range(n)])
+
+
 # ---------------------------------------------------------------------------------------
 # the driver
 # ---------------------------------------------------------------------------------------
@@ -300,7 +343,10 @@ def _finish(spec: LossSpec, raw: tuple, shapes: Mapping[str, tuple[int, ...]], s
 
 
 def evaluate_one(spec: LossSpec, arrays: Mapping[str, np.ndarray]) -> tuple[float, float, dict[str, np.ndarray], int]:
-    """Exact value, error scale and gradient of one unbatched case, raising precision as needed."""
+    """Exact value, error scale and gradient of one unbatched case, raising precision as needed.
+
+    Where the loss has no value (:class:`Undefined`) the value and every gradient entry are NaN.
+    """
     shapes = {k: np.shape(v) for k, v in arrays.items()}
     scale = 1.0
     if spec.value_metric == "scaled":
@@ -314,6 +360,8 @@ def evaluate_one(spec: LossSpec, arrays: Mapping[str, np.ndarray]) -> tuple[floa
                 done = _finish(spec, spec.hp_fn(**hp_inputs(spec, arrays)), shapes, scale)
             except NeedsPrecision as exc:
                 done, last = None, str(exc)
+            except Undefined:
+                return math.nan, scale, {k: np.full(v, np.nan) for k, v in shapes.items()}, prec
         if done is not None:
             return (*done, prec)
         prec *= 2

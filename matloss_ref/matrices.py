@@ -63,14 +63,14 @@ def rng_for(seed: int, *stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=tuple(int(s) for s in stream)))
 
 
-def _check_dtype(dtype: str | np.dtype) -> np.dtype:
+def check_dtype(dtype: str | np.dtype) -> np.dtype:
     dt = np.dtype(dtype)
     if dt.name not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dt.name!r}")
     return dt
 
 
-def _check_kappa(kappa: float) -> float:
+def check_kappa(kappa: float) -> float:
     k = float(kappa)
     if not np.isfinite(k) or k < 1.0:
         raise ValueError(f"kappa must be a finite number >= 1, got {kappa!r}")
@@ -78,7 +78,7 @@ def _check_kappa(kappa: float) -> float:
 
 
 def _finish(a: np.ndarray, dtype: str | np.dtype) -> np.ndarray:
-    return np.ascontiguousarray(a.astype(_check_dtype(dtype)))
+    return np.ascontiguousarray(a.astype(check_dtype(dtype)))
 
 
 def _batched(fn, batch: Sequence[int], rng: np.random.Generator) -> np.ndarray:
@@ -111,7 +111,7 @@ def singular_values(
     normalize: Normalize = "det",
 ) -> np.ndarray:
     """``nu`` singular values, largest first, with ratio largest/smallest = ``kappa``."""
-    k = _check_kappa(kappa)
+    k = check_kappa(kappa)
     if nu < 1:
         raise ValueError(f"nu must be >= 1, got {nu}")
     i = np.arange(nu, dtype=np.float64)
@@ -210,7 +210,7 @@ def spd(
     """Symmetric positive definite ``Q·diag(λ)·Qᵀ``, symmetrised exactly, eigenvalue ratio ``kappa``."""
 
     one = lambda rng: spd_from(rng, n, kappa, mode, normalize)  # noqa: E731
-    s = _batched(one, batch, rng_for(seed, stream)).astype(_check_dtype(dtype))
+    s = _batched(one, batch, rng_for(seed, stream)).astype(check_dtype(dtype))
     # rounding is entry-wise, so symmetry survives it; re-symmetrise anyway to be explicit
     return np.ascontiguousarray((s + np.swapaxes(s, -1, -2)) / 2)
 
@@ -338,14 +338,14 @@ def badly_scaled(
     float64: 2^-500 / 2^500; float32: 2^-60 / 2^60 (det of an n×n matrix then under/overflows).
     """
     exps = {"float64": 500, "float32": 60}
-    e = exps[_check_dtype(dtype).name]
+    e = exps[check_dtype(dtype).name]
     if scale not in ("tiny", "huge"):
         raise ValueError(f"scale must be 'tiny' or 'huge', got {scale!r}")
     a = randsvd(n, kappa=kappa, mode=mode, seed=seed, normalize="max")
     return _finish(np.ldexp(a, -e if scale == "tiny" else e), dtype)
 
 
-# The structured cases of ACCURACY.md, by name, for square n×n inputs.
+# The structured cases of docs/accuracy.md, by name, for square n×n inputs.
 STRUCTURED: dict[str, callable] = {
     "singular_first": lambda n, seed=0, dtype="float64": singular(n, "first", seed=seed, dtype=dtype),
     "singular_middle": lambda n, seed=0, dtype="float64": singular(n, "middle", seed=seed, dtype=dtype),

@@ -1,4 +1,4 @@
-"""Error metrics of ACCURACY.md: value error, gradient error and the LAPACK-style ratio R.
+"""Error metrics (docs/accuracy.md): value error, gradient error and the LAPACK-style ratio R.
 
 - value error: relative ``|v − v*|/|v*|``; absolute for log-determinants (it is the relative
   error of det); ``|v − v*| / Σ|terms|`` for losses whose value can be ≈ 0 (``value_metric="scaled"``);
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .registry import LossSpec
+from .spec import LossSpec
 
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
 

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.linalg.lapack as lapack
 
 if TYPE_CHECKING:
-    from .registry import LossSpec
+    from .spec import LossSpec
 
 
 def fail(loss: str, arg: str, problem: str) -> None:
@@ -33,8 +33,6 @@ def _as_float_array(loss: str, name: str, value: Any) -> np.ndarray:
 
 def check_inputs(spec: LossSpec, inputs: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
     """Shape, dtype, finiteness and kind checks; returns the arrays and the common batch shape."""
-    from .registry import CORE_NDIM
-
     loss = spec.name
     names = spec.inputs
     missing = [n for n in names if n not in inputs]
@@ -50,7 +48,7 @@ def check_inputs(spec: LossSpec, inputs: Mapping[str, Any]) -> tuple[dict[str, n
     batch_from = ""
     for a in spec.args:
         arr = _as_float_array(loss, a.name, inputs[a.name])
-        core = CORE_NDIM[a.kind]
+        core = a.core_ndim
         if arr.ndim < core:
             fail(loss, a.name, f"must have at least {core} dimensions ({a.kind}, shape (*, {', '.join(a.dims)})), got shape {arr.shape}")
         core_shape = arr.shape[arr.ndim - core :]
@@ -71,7 +69,9 @@ def check_inputs(spec: LossSpec, inputs: Mapping[str, Any]) -> tuple[dict[str, n
             fail(loss, a.name, f"has batch shape {b}, mismatched with {batch_from}'s batch shape {batch}")
         if not np.all(np.isfinite(arr)):
             bad = "NaN" if np.isnan(arr).any() else "inf"
-            fail(loss, a.name, f"contains {bad} entries")
+            first = np.argwhere(np.isnan(arr) if bad == "NaN" else ~np.isfinite(arr))[0]
+            where = f" (batch index {tuple(int(i) for i in first[: len(b)])})" if b else ""
+            fail(loss, a.name, f"contains {bad} entries{where}")
         arrays[a.name] = arr
     assert batch is not None
 
@@ -108,14 +108,3 @@ def cholesky_info(s: np.ndarray) -> int:
     """0 if float64 Cholesky of ``s`` succeeds, else the 1-based column where it failed."""
     _, info = lapack.dpotrf(np.asarray(s, dtype=np.float64), lower=True)
     return int(info)
-
-
-def positive_det(name: str):
-    """A domain check: det(name) > 0 (from the sign of the LU determinant, immune to under/overflow)."""
-
-    def check(loss_name: str, arrays: dict[str, np.ndarray]) -> None:
-        sign, _ = np.linalg.slogdet(arrays[name].astype(np.float64))
-        if sign <= 0:
-            fail(loss_name, name, f"must have det > 0 (sign of det is {int(sign):+d})")
-
-    return check

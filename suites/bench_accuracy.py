@@ -2,7 +2,7 @@
 
 For a fixed small grid (n = 8, randsvd mode 3, seeds 0-2, eager), every (loss, framework, dtype,
 κ decade) reports the median and the max over seeds of the LAPACK ratio R = err / (u·(n + κ)) of
-the value and of the gradient (ACCURACY.md). asv treats ``track_*`` values as lower-is-better, so
+the value and of the gradient (docs/accuracy.md). asv treats ``track_*`` values as lower-is-better, so
 ``asv continuous`` flags an accuracy regression as it flags a slowdown.
 
 A case where the framework returned NaN/inf, an all-zero gradient where the true one is not, or
@@ -13,8 +13,9 @@ references come from the on-disk cache of ``matloss_ref.exact``.
 
 import math
 
-from matloss_ref import get_framework, list_frameworks, list_losses
-from matloss_ref.accuracy import Chunk, run_chunk
+from matloss.accuracy import Chunk, run_chunk
+from matloss.frameworks import get_framework, list_frameworks
+from matloss_ref import list_losses
 
 N = 8
 SEEDS = 3

@@ -6,7 +6,7 @@ first call happen in ``setup``, outside the timing); see ``common.py`` for the g
 
 from __future__ import annotations
 
-from . import common
+from matloss import cases as common
 
 
 class _Speed:

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matloss_ref import accuracy, get_loss
-from matloss_ref.cli import main
-from matloss_ref.gate import compare_accuracy
+from matloss import accuracy
+from matloss.cli import main
+from matloss.gate_accuracy import compare_accuracy
+from matloss_ref import get_loss
 from matloss_ref.metrics import grad_error, grad_errors, ratio, value_error
 
 
@@ -75,7 +76,7 @@ SMALL = ["--framework", "numpy", "--loss", "logdet,frobenius,mvn_nll,condition_n
 
 
 def _run(out: Path, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "matloss_ref", "accuracy", *SMALL, "--out", str(out)],
+    return subprocess.Popen([sys.executable, "-m", "matloss", "accuracy", *SMALL, "--out", str(out)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -177,7 +178,7 @@ def test_gate_reports_missing_inputs(tmp_path, capsys):
 def test_quick_sweep_end_to_end(tmp_path):
     out = tmp_path / "quick" / "sweep"
     env = dict(os.environ, MATLOSS_CACHE_DIR=os.environ.get("MATLOSS_CACHE_DIR", str(tmp_path / "cache")))
-    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "accuracy", "--quick", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "matloss", "accuracy", "--quick", "--out", str(out)],
                           env=env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = accuracy.read_table(out.with_suffix(".csv"))

@@ -1,7 +1,7 @@
 """``matloss compare`` on a recorded asv result set.
 
 The fixture under tests/data/asv/ is a real run of the speed suites on the 2-core dev machine
-(commit 42d1f70d), cut down with scripts/asv_subset.py to logdet and tikhonov (tikhonov did not
+(commit 42d1f70d), cut down with tools/asv_subset.py to logdet and tikhonov (tikhonov did not
 run in that session: every entry is NaN, i.e. skipped), shapes 16 and 256x8, all frameworks,
 devices, dtypes and modes (cuda and compiled numpy are skipped: NaN).
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from matloss_ref import compare
-from matloss_ref.cli import main
+from matloss import compare
+from matloss.cli import main
 
 DATA = Path(__file__).parent / "data" / "asv"
 MACHINE = "vm-amd-epyc-2cpu"

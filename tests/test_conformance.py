@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matloss.frameworks import Unsupported, get_framework, list_frameworks
 from matloss_ref import get_loss, list_losses
-from matloss_ref.frameworks import Unsupported, get_framework, list_frameworks
 from matloss_ref.metrics import grad_errors, value_error
 
 TOL = {"float64": 1e-10, "float32": 1e-4}

@@ -1,7 +1,7 @@
 """The asv dashboard, published from the committed results and opened in headless Chromium.
 
-Publishes ``results/`` into a temporary directory with scripts/publish_dashboard.py (asv publish,
-then the page's libraries served locally), serves it on 127.0.0.1 from a thread, and checks in a
+Publishes ``results/`` into a temporary directory with ``matloss publish`` (asv publish, then the
+page's libraries served locally), serves it on 127.0.0.1 from a thread, and checks in a
 real browser that the benchmark list lists the speed benchmarks and that a benchmark's graph is
 drawn with data points, with no console error, page error or failed request. Screenshots go to
 the test's tmp dir and to html/screenshots/.
@@ -12,7 +12,6 @@ that installs them.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -32,13 +31,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 GRAPH = "bench_speed.Forward.time_forward"
 
 
-def _publish_module():
-    spec = importlib.util.spec_from_file_location("publish_dashboard", ROOT / "scripts" / "publish_dashboard.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -48,14 +40,14 @@ class _Quiet(SimpleHTTPRequestHandler):
 def site(tmp_path_factory):
     if CHROMIUM is None:
         pytest.fail(f"Chromium is not installed; install it with: {INSTALL_CHROMIUM}")
-    publish = _publish_module()
+    from matloss import dashboard as publish
+
     if not publish.assets_present():
         pytest.fail(f"the dashboard's libraries are not installed; install them with: {publish.INSTALL}")
     speed = [p for p in (ROOT / "results").glob("*/*.json") if p.name != "machine.json" and GRAPH in p.read_text()]
     assert speed, "no speed results under results/: run ./dev run first"
     html = tmp_path_factory.mktemp("dashboard") / "html"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "publish_dashboard.py"), "--html-dir", str(html)],
-                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "matloss", "publish", "--html-dir", str(html)], cwd=ROOT, check=True, capture_output=True)
     assert (html / "index.html").is_file()
     assert "https://" not in (html / "index.html").read_text().split("<body")[0], "a library is still loaded from a CDN"
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(html)))

@@ -1,4 +1,4 @@
-"""Every fact of LOSSES.md's "Facts a test can lean on", each checked against an independent computation."""
+"""Every fact the catalog (docs/losses.md) states about a loss, each checked against an independent computation."""
 
 from __future__ import annotations
 

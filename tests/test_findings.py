@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matloss_ref import findings
-from matloss_ref.cli import main
-from matloss_ref.frameworks import get_framework
+from matloss import findings
+from matloss.cli import main
+from matloss.frameworks import get_framework
 
 DIAG = np.diag([1.0, 2.0, 0.0, 3.0])  # rank n−1, zero pivot not last; true ∇det = −cof = −diag(0, 0, 6, 0)
 TRUE_COF = np.diag([0.0, 0.0, 6.0, 0.0])

@@ -82,7 +82,7 @@ KAPPAS = [1.0, 1e2, 1e4, 1e8, 1e12]
 
 @pytest.mark.parametrize("loss", list_losses())
 def test_float64_reference_within_lapack_bound(loss):
-    """value/grad agree with exact within 30·u·(n + κ) (the R ≤ 30 rule of ACCURACY.md)."""
+    """value/grad agree with exact within 30·u·(n + κ) (the R ≤ 30 rule of docs/accuracy.md)."""
     spec = get_loss(loss)
     n = 6
     bad = []

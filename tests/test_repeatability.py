@@ -1,4 +1,4 @@
-"""``scripts/repeatability.py`` on the two committed full runs of one commit (results/repeatability/)."""
+"""``experiments/repeatability.py`` on the two committed full runs of one commit (results/repeatability/)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "results" / "repeatability"
-SCRIPT = ROOT / "scripts" / "repeatability.py"
+SCRIPT = ROOT / "experiments" / "repeatability.py"
 
 
 def _run(a: Path, b: Path, *extra: str) -> subprocess.CompletedProcess:

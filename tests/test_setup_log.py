@@ -1,4 +1,4 @@
-"""The suites' opt-in setup-cost log (``MATLOSS_SETUP_LOG``) and ``scripts/setup_costs.py``."""
+"""The suites' opt-in setup-cost log (``MATLOSS_SETUP_LOG``) and ``experiments/setup_costs.py``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from suites import common
+from matloss import cases as common
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _setup_costs():
-    spec = importlib.util.spec_from_file_location("setup_costs", ROOT / "scripts" / "setup_costs.py")
+    spec = importlib.util.spec_from_file_location("setup_costs", ROOT / "experiments" / "setup_costs.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

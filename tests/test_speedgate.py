@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from matloss_ref.speedgate import decide, exit_code, markdown, read_samples
+from matloss.gate_speed import decide, exit_code, markdown, read_samples
 
 
 def _noise(median: float, n: int = 30, seed: int = 0, spread: float = 0.03) -> list[float]:
@@ -158,7 +158,7 @@ def test_a_change_seen_in_one_round_only_is_not_a_regression():
 
 def test_samples_file_round_trip_redecides_offline(tmp_path):
     """--samples-out keeps each round's samples; re-deciding from the file at another factor works."""
-    from matloss_ref.speedgate import load_samples, write_samples
+    from matloss.gate_speed import load_samples, write_samples
 
     rounds = [({"x": _noise(1e-3, seed=s)}, {"x": _noise(1.12e-3, seed=s + 50)}) for s in (1, 2)]
     rounds[1][0]["y"] = None  # failed on base in one round
@@ -176,7 +176,7 @@ def test_samples_file_round_trip_redecides_offline(tmp_path):
 
 
 def test_gate_speed_refuses_bad_arguments_before_running(tmp_path, capsys):
-    from matloss_ref.cli import main
+    from matloss.cli import main
 
     assert main(["gate", "speed", "HEAD"]) == 2
     assert main(["gate", "speed", "HEAD", "no-such-commit-xyz"]) == 2
@@ -219,7 +219,7 @@ def test_paired_noise_only_is_same():
 
 
 def test_paired_test_needs_enough_rounds():
-    from matloss_ref.speedgate import MIN_PAIRED_ROUNDS, blocked_ratio
+    from matloss.gate_speed import MIN_PAIRED_ROUNDS, blocked_ratio
 
     assert MIN_PAIRED_ROUNDS == 4
     with pytest.raises(ValueError, match="at least 4 rounds"):
@@ -234,7 +234,7 @@ def test_paired_test_needs_enough_rounds():
 def test_blocked_ratio_cancels_the_start_order():
     """Rounds alternate which commit starts first (even: base); a first-started process slower by
     30 % must neither fake a change nor hide one, with even or odd round counts."""
-    from matloss_ref.speedgate import blocked_ratio
+    from matloss.gate_speed import blocked_ratio
 
     rng = np.random.default_rng(3)
     for n in (8, 9, 10):
@@ -261,7 +261,7 @@ def test_paired_runner_end_to_end(tmp_path):
 
     case = r"bench_speed\.Forward\.time_forward\('tikhonov', 'numpy', 'cpu', 'float64', '16', 'eager'\)"
     out = tmp_path / "gate.json"
-    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "gate", "speed", "HEAD", "HEAD", "-b", case, "--rounds", "7",
+    proc = subprocess.run([sys.executable, "-m", "matloss", "gate", "speed", "HEAD", "HEAD", "-b", case, "--rounds", "7",
                            "--pairs", "3", "--factor", "3", "--samples-out", str(out)], capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "t-test across rounds" in proc.stdout and "All 1 benchmark cases unchanged" in proc.stdout
@@ -277,6 +277,6 @@ def test_paired_runner_with_nothing_runnable_exits_2():
     import sys
 
     skipped = r"bench_speed\.Forward\.time_forward\('tikhonov', 'numpy', 'cpu', 'float64', '16', 'compiled'\)"  # numpy: eager only
-    proc = subprocess.run([sys.executable, "-m", "matloss_ref", "gate", "speed", "HEAD", "HEAD", "-b", skipped, "--rounds", "7"],
+    proc = subprocess.run([sys.executable, "-m", "matloss", "gate", "speed", "HEAD", "HEAD", "-b", skipped, "--rounds", "7"],
                           capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 2 and "no benchmark" in proc.stderr

@@ -1,4 +1,4 @@
-"""``scripts/timing_fidelity.py --in-process``: asv_runner's own timing of a suite case, paired with
+"""``experiments/timing_fidelity.py --in-process``: asv_runner's own timing of a suite case, paired with
 a timeit of the same prepared callable (checked here for mechanics, never for speed)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def fidelity():
-    spec = importlib.util.spec_from_file_location("timing_fidelity", ROOT / "scripts" / "timing_fidelity.py")
+    spec = importlib.util.spec_from_file_location("timing_fidelity", ROOT / "experiments" / "timing_fidelity.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("timing_fidelity", mod)
     spec.loader.exec_module(mod)

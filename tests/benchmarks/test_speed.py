@@ -19,7 +19,7 @@ import os
 import numpy as np
 import pytest
 
-from suites import common
+from matloss import cases as common
 
 
 def _env_list(name: str, default: str) -> list[str]:

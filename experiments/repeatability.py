@@ -1,0 +1,91 @@
+"""Two asv result sets of the same commit and machine: do they agree?
+
+    python experiments/repeatability.py RUN1.json RUN2.json [--min-time 1e-4] [--tolerance 0.10]
+
+Prints asv's own comparison of the two sets (``asv compare``'s table, through asv's
+``Compare.print_table``: the CLI only compares two *commits*, and both runs here are one commit),
+then, over the timing cases slower than ``--min-time`` seconds in both runs, the distribution of
+the median ratio run2/run1 and every case off by more than ``--tolerance``. Exit status 1 if any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import statistics
+import sys
+from pathlib import Path
+
+from asv.commands.compare import Compare
+from asv.config import Config
+from asv.results import Results
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def resultset(res: Results):
+    for key in res.get_all_result_keys():
+        params = res.get_result_params(key)
+        yield (key, params, res.get_result_value(key, params), res.get_result_stats(key, params),
+               res.get_result_samples(key, params), res.benchmark_version.get(key), res.params["machine"], res.env_name)  # fmt: skip
+
+
+def medians(res: Results) -> dict[str, float]:
+    out = {}
+    for key in res.get_all_result_keys():
+        if ".time_" not in key:
+            continue
+        params = res.get_result_params(key)
+        values = res.get_result_value(key, params)
+        combos = itertools.product(*params) if params else [()]
+        for combo, v in zip(combos, values):
+            if v is not None and not math.isnan(v):
+                out[f"{key}({', '.join(combo)})"] = v
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run1")
+    p.add_argument("run2")
+    p.add_argument("--min-time", type=float, default=1e-4)
+    p.add_argument("--tolerance", type=float, default=0.10)
+    p.add_argument("--config", default=str(ROOT / "asv.conf.json"))
+    p.add_argument("--no-table", action="store_true", help="skip asv's table")
+    ns = p.parse_args(argv)
+    r1, r2 = Results.load(ns.run1), Results.load(ns.run2)
+    if r1.commit_hash != r2.commit_hash:
+        print(f"note: different commits {r1.commit_hash[:8]} and {r2.commit_hash[:8]}", file=sys.stderr)
+    if not ns.no_table:
+        conf = Config.load(ns.config)
+        Compare.print_table(conf, r1.commit_hash, r2.commit_hash, factor=1 + ns.tolerance, split=True,
+                            resultset_1=resultset(r1), resultset_2=resultset(r2), only_changed=True, sort="ratio")  # fmt: skip
+    m1, m2 = medians(r1), medians(r2)
+    both = [k for k in m1 if k in m2]  # asv's run order
+    slow = [k for k in both if min(m1[k], m2[k]) > ns.min_time]
+    ratios = {k: m2[k] / m1[k] for k in slow}
+    off = {k: r for k, r in ratios.items() if abs(r - 1) > ns.tolerance}
+    dev = sorted(abs(r - 1) for r in ratios.values())
+    print(f"\n{len(both)} timing cases in both runs, {len(slow)} slower than {ns.min_time * 1e6:g} µs")
+    if dev:
+        q = statistics.quantiles(dev, n=20) if len(dev) > 1 else dev * 19
+        print(f"|run2/run1 - 1|: median {statistics.median(dev):.1%}, 90th pct {q[17]:.1%}, max {dev[-1]:.1%}")
+    logs = [math.log(ratios[k]) for k in slow]  # in asv's run order: neighbours ran seconds apart
+    if len(set(logs[:-1])) > 1 and len(set(logs[1:])) > 1:  # is a difference the case's own, or the machine's at that moment?
+        print(
+            f"correlation of neighbouring cases' log(run2/run1), in run order: {statistics.correlation(logs[:-1], logs[1:]):.2f} "
+            "(about 0 if each case's difference were its own; positive when the machine's speed drifts)"
+        )
+        for lo, hi, label in ((0, 1e-3, "under 1 ms"), (1e-3, 1e-2, "1-10 ms"), (1e-2, math.inf, "over 10 ms")):
+            band = [k for k in slow if lo <= min(m1[k], m2[k]) < hi]
+            if band:
+                print(f"  cases {label}: {len(band)}, {sum(k in off for k in band) / len(band):.0%} off")
+    print(f"{len(off)} of {len(slow)} off by more than {ns.tolerance:.0%}:")
+    for k, r in sorted(off.items(), key=lambda kv: -abs(kv[1] - 1)):
+        print(f"  {r:6.3f}  {m1[k] * 1e3:9.3f} ms -> {m2[k] * 1e3:9.3f} ms  {k}")
+    return 1 if off else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m matloss`` is the ``matloss`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

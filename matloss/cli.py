@@ -1,0 +1,60 @@
+"""The ``matloss`` command: one sub-command per module of :mod:`matloss.commands`.
+
+Every bad argument is one line naming the argument and the problem, exit status 2, before any
+work starts (``matloss <command>: error: argument -n: must be >= 1, got -3``); ``matloss --help``
+lists the commands, ``matloss <command> --help`` their options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from . import commands
+from .commands._args import UsageError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (no usage block) and exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _modules():
+    for info in pkgutil.iter_modules(commands.__path__):
+        if not info.name.startswith("_"):
+            yield info.name.replace("_", "-"), importlib.import_module(f"{commands.__name__}.{info.name}")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="matloss", description="matloss: benchmark and regression-test harness for linear-algebra losses")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    for name, mod in sorted(_modules(), key=lambda m: getattr(m[1], "ORDER", 99)):
+        p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__)
+        p.set_defaults(_run=mod.run)
+        mod.add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        ns = parser.parse_args(argv)
+    except SystemExit as exc:  # a bad argument (exit 2, its one line already printed) or --help (0)
+        return int(exc.code or 0)
+    try:
+        return int(ns._run(ns) or 0)
+    except UsageError as exc:  # a bad value found before any work started
+        print(f"matloss {ns.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"matloss {ns.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""``matloss gate accuracy``: a sweep summary against the committed baseline, cell by cell.
+
+The rules (docs/gates.md):
+
+1. ``max R > 30`` (value or gradient) where the loss is defined;
+2. median or p90 R more than 4x the baseline's for the same cell;
+3. the value slope outside [0.7, 1.3] for a κ-governed loss, or above 0.3 for a κ-insensitive one;
+4. NaN, inf, an all-zero gradient or an exception where the loss and gradient are defined.
+
+Rules 1, 3 and 4 describe a state: a cell that already broke them in the baseline is a known
+*finding* (reported, not failing); breaking them anew is a *regression*. Rule 2 is a regression by
+definition. Exit status: 1 on any regression, 0 otherwise; cells missing from either side are listed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .accuracy import CELL, summary_path
+
+
+def baseline_path() -> Path:
+    return paths.results() / "accuracy" / "baseline_summary.csv"
+
+
+def current_path() -> Path:
+    """The gate judges the --quick grid (the grid of the committed baseline)."""
+    return summary_path(paths.accuracy_out(quick=True))
+
+
+R_MAX = 30.0
+R_FACTOR = 4.0
+GOVERNED_SLOPE = (0.7, 1.3)
+INSENSITIVE_SLOPE_MAX = 0.3
+
+
+class GridMismatch(ValueError):
+    """The baseline and the current summary were not made with the same grid: nothing to compare."""
+
+
+@dataclass
+class Violation:
+    cell: dict
+    rule: str
+    detail: str
+    regression: bool
+
+    def cell_name(self) -> str:
+        c = self.cell
+        return f"{c['framework']}/{c['device']}/{c['dtype']}/{c['mode']} {c['loss']} n={c['n']} mode{c['svd_mode']}"
+
+
+def _num(x) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def _state_rules(row: pd.Series) -> dict[str, str]:
+    """The absolute rules (1, 3, 4) a summary row breaks: {rule: detail}."""
+    out = {}
+    for what in ("value", "grad"):
+        r = _num(row.get(f"max_R_{what}"))
+        if r > R_MAX:
+            out[f"max R ({what}) > {R_MAX:g}"] = f"max R = {r:.3g}"
+    slope = _num(row.get("slope_value"))
+    if not math.isnan(slope):
+        governed = str(row.get("kappa_governed")).lower() in ("true", "1", "1.0")
+        if governed and not GOVERNED_SLOPE[0] <= slope <= GOVERNED_SLOPE[1]:
+            out["slope outside [0.7, 1.3] (κ-governed)"] = f"slope {slope:.3g}"
+        if not governed and slope > INSENSITIVE_SLOPE_MAX:
+            out["slope > 0.3 (κ-insensitive)"] = f"slope {slope:.3g}"
+    for col, label in (("n_nan", "NaN"), ("n_inf", "inf"), ("n_zero_grad", "zero gradient"), ("n_exception", "exception")):
+        k = _num(row.get(col))
+        if k > 0:
+            out[f"{label} where defined"] = f"{int(k)} case(s)"
+    return out
+
+
+def compare_accuracy(baseline: pd.DataFrame, current: pd.DataFrame) -> tuple[list[Violation], list[str]]:
+    """All violations (regressions and known findings) and notes on unmatched cells."""
+    key = lambda df: df.assign(n=df["n"].astype(int), svd_mode=df["svd_mode"].astype(int)).set_index(CELL)  # noqa: E731
+    base, cur = key(baseline), key(current)
+    common = base.index.intersection(cur.index)
+    if len(common) and "cases" in base and "cases" in cur:
+        differ = [k for k in common if _num(base.loc[k, "cases"]) != _num(cur.loc[k, "cases"])]
+        if differ:
+            raise GridMismatch(f"{len(differ)} cell(s) hold a different number of cases than the baseline "
+                               f"(e.g. {' '.join(map(str, differ[0]))}): the two summaries come from different grids")
+    notes = [f"cell not in this run: {' '.join(map(str, k))}" for k in base.index.difference(cur.index)]
+    notes += [f"new cell (no baseline): {' '.join(map(str, k))}" for k in cur.index.difference(base.index)]
+    out: list[Violation] = []
+    for k, row in cur.iterrows():
+        cell = dict(zip(CELL, k))
+        b = base.loc[k] if k in base.index else None
+        if isinstance(b, pd.DataFrame):
+            b = b.iloc[0]
+        now = _state_rules(row)
+        before = _state_rules(b) if b is not None else {}
+        for rule, detail in now.items():
+            if b is None:
+                continue  # no baseline: nothing to regress from (listed in the notes)
+            regression = rule not in before
+            if not regression and rule.endswith("where defined"):
+                regression = _num(row[_count_col(rule)]) > _num(b[_count_col(rule)])
+                if regression:
+                    detail += f" (baseline {int(_num(b[_count_col(rule)]))})"
+            out.append(Violation(cell, rule, detail + ("" if regression else " (as in the baseline)"), regression))
+        if b is None:
+            continue
+        for stat in ("median_R_value", "p90_R_value", "median_R_grad", "p90_R_grad"):
+            now_v, base_v = _num(row.get(stat)), _num(b.get(stat))
+            if math.isnan(now_v) or math.isnan(base_v):
+                continue
+            floor = 1e-3  # R values this small are rounding luck: a 4x change among them means nothing
+            if now_v > R_FACTOR * max(base_v, floor):
+                out.append(Violation(cell, f"{stat} > {R_FACTOR:g}x baseline", f"{now_v:.3g} vs {base_v:.3g}", True))
+    return out, notes
+
+
+def _count_col(rule: str) -> str:
+    return {"NaN": "n_nan", "inf": "n_inf", "zero gradient": "n_zero_grad", "exception": "n_exception"}[rule.removesuffix(" where defined")]
+
+
+def markdown(violations: list[Violation], notes: list[str], limit: int = 200) -> str:
+    regs = [v for v in violations if v.regression]
+    known = [v for v in violations if not v.regression]
+    lines = [f"### Accuracy gate: {'FAIL' if regs else 'pass'} — {len(regs)} regression(s), {len(known)} known finding(s)", ""]
+    if regs:
+        lines += ["| cell | rule | detail |", "|---|---|---|"]
+        lines += [f"| {v.cell_name()} | {v.rule} | {v.detail} |" for v in regs[:limit]]
+        if len(regs) > limit:
+            lines.append(f"| … | {len(regs) - limit} more | |")
+        lines.append("")
+    if known:
+        lines += [f"<details><summary>{len(known)} known finding(s), also in the baseline</summary>", "",
+                  "| cell | rule | detail |", "|---|---|---|"]
+        lines += [f"| {v.cell_name()} | {v.rule} | {v.detail} |" for v in known[:limit]]
+        lines += ["", "</details>", ""]
+    if notes:
+        lines += [f"{len(notes)} unmatched cell(s): " + "; ".join(notes[:10]) + (" …" if len(notes) > 10 else ""), ""]
+    return "\n".join(lines)

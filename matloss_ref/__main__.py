@@ -1,7 +1,0 @@
-"""``python -m matloss_ref`` is the ``matloss`` command."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())
