@@ -384,3 +384,36 @@ def print_summary(summary: pd.DataFrame) -> None:
                    "slope_value", "expected_slope_value", "n_nan", "n_inf", "n_zero_grad", "n_exception"]
     with pd.option_context("display.max_rows", None, "display.width", 250, "display.float_format", "{:.3g}".format):
         print(summary[cols].to_string(index=False))
+
+
+# ---------------------------------------------------------------------------------------------
+# the asv accuracy tracks (suites/bench_accuracy.py)
+# ---------------------------------------------------------------------------------------------
+#: the fixed small grid of the tracks: n = 8, randsvd mode 3, eager, these κ decades, seeds 0-2
+TRACK_N = 8
+TRACK_SEEDS = 3
+TRACK_DECADES = [0, 3, 6, 12]
+TRACK_MAX_DECADE = {"float64": 15, "float32": 6}
+#: what a NaN / inf / all-zero gradient / raise counts as in a track (a finite marker asv can graph)
+TRACK_FAILED = 1e6
+
+
+def track_values(frameworks: Iterable[str] | None = None, losses: Iterable[str] | None = None) -> dict[tuple, list[tuple[float, float]]]:
+    """{(loss, framework, dtype, κ decade): [(R of the value, R of the gradient or NaN if not well posed)] per seed}."""
+
+    def r(row: dict, key: str) -> float:
+        v = row.get(key)
+        return TRACK_FAILED if row.get("status") != "ok" or v is None or not math.isfinite(v) else v
+
+    out: dict[tuple, list[tuple[float, float]]] = {}
+    for fw in frameworks or list_frameworks():
+        if not get_framework(fw).available:
+            continue
+        for dtype in DTYPES:
+            kappas = [10.0**d for d in TRACK_DECADES if d <= TRACK_MAX_DECADE[dtype]]
+            for loss in losses or list_losses():
+                for row in run_chunk(Chunk(fw, "cpu", dtype, "eager", loss, TRACK_N, 3), kappas, TRACK_SEEDS):
+                    key = (loss, fw, dtype, int(row["kappa_decade"]))
+                    grad = r(row, "R_grad") if row.get("grad_well_posed") else math.nan
+                    out.setdefault(key, []).append((r(row, "R_value"), grad))
+    return out

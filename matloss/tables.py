@@ -32,27 +32,35 @@ def write_atomic(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     return path
 
 
+def _text(v) -> str:
+    """One key field as text, the same whether it came from a CSV or from Python (8 and 8.0 agree; NaN is empty)."""
+    if isinstance(v, float):
+        return "" if v != v else str(int(v)) if v.is_integer() else repr(v)
+    return str(v)
+
+
 def _keys(df: pd.DataFrame, key: Sequence[str]) -> pd.Series:
-    return df.reindex(columns=list(key)).astype(str).agg("\x1f".join, axis=1)
+    cols = df.reindex(columns=list(key))
+    return pd.Series(["\x1f".join(_text(v) for v in row) for row in cols.itertuples(index=False)], index=df.index)
 
 
 def merge(path: str | os.PathLike, new: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
-    """``new`` merged into the table at ``path``: rows of ``new`` replace the rows with the same
-    ``key``; every other row already there is kept. Written atomically; returns the merged table."""
+    """``new`` merged into the table at ``path``: a row of ``new`` replaces the row with the same
+    ``key`` where it stood, a row with a new key is appended; every other row already there is
+    kept as it was (so a re-run changes only the lines it recomputed). Written atomically;
+    returns the merged table."""
     path = Path(path)
-    if path.exists() and path.stat().st_size > 0:
-        old = read(path)
-        if not new.empty:
-            old = old[~_keys(old, key).isin(set(_keys(new, key)))]
-        merged = pd.concat([old, new], ignore_index=True) if not old.empty else new.reset_index(drop=True)
+    new = new.reset_index(drop=True)
+    if not (path.exists() and path.stat().st_size > 0) or new.empty:
+        merged = read(path) if new.empty and path.exists() and path.stat().st_size > 0 else new
     else:
-        merged = new.reset_index(drop=True)
-    if not merged.empty:
-        present = [k for k in key if k in merged.columns]
-        try:
-            merged = merged.sort_values(present, kind="stable")
-        except TypeError:  # a column mixing types: order by text
-            merged = merged.sort_values(present, kind="stable", key=lambda s: s.astype(str))
-        merged = merged.reset_index(drop=True)
+        old = read(path)
+        old_keys, new_keys = _keys(old, key), _keys(new, key)
+        where = dict(zip(old_keys, range(len(old))))
+        # each new row takes the place of the old row with its key, or goes after all of them
+        order_new = [where.get(k, len(old) + j) for j, k in enumerate(new_keys)]
+        kept = old[~old_keys.isin(set(new_keys))].assign(_order=lambda d: d.index.to_numpy())
+        merged = pd.concat([kept, new.assign(_order=order_new)], ignore_index=True)
+        merged = merged.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
     write_atomic(merged, path)
     return merged

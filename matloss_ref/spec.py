@@ -201,6 +201,17 @@ class LossSpec:
         arrays, batch = self.validate(inputs)
         return batched_grad(self.reference, {k: v.astype(np.float64) for k, v in arrays.items()}, batch)
 
+    def value_scale(self, **inputs: Any) -> float:
+        """The denominator of the value error at ``inputs``, from the float64 reference: |value|
+        (``relative``), 1 (``absolute``) or the magnitude of the summed terms (``scaled``)."""
+        if self.value_metric == "absolute":
+            return 1.0
+        if self.value_metric == "relative":
+            return abs(self.value(**inputs))
+        arrays, batch = self.validate(inputs)
+        f64 = {k: v.astype(np.float64) for k, v in arrays.items()}
+        return float(sum(self.terms_fn(**{k: v[i] for k, v in f64.items()}) for i in np.ndindex(*batch)))
+
     def gradient_well_posed(self, dtype: str = "float64", **inputs: Any) -> bool:
         """False where the gradient exists only in exact arithmetic (a kink or a σ tie within rounding)."""
         if self.well_posed_fn is None:

@@ -7,7 +7,8 @@ variables, comma-separated: ``MATLOSS_BENCH_SHAPES`` (e.g. ``16,128,256x8``),
 ``MATLOSS_BENCH_DTYPES``, ``MATLOSS_BENCH_DEVICES`` (``cpu,cuda``).
 
 The default test run passes ``--benchmark-disable`` (pyproject.toml): each case then runs once and
-its result is checked (finite value, one gradient per input of the right shape), not timed.
+its result is checked against the float64 reference (value and every gradient, to the dtype's
+tolerance), not timed.
 ``pytest tests/benchmarks --benchmark-enable`` times them.
 """
 
@@ -16,10 +17,13 @@ from __future__ import annotations
 import itertools
 import os
 
-import numpy as np
 import pytest
 
 from matloss import cases as common
+from matloss_ref.metrics import grad_errors, value_error
+
+#: agreement with the float64 reference expected of a well-conditioned (κ = 100) speed input
+TOL = {"float64": 1e-9, "float32": 1e-3}
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -45,11 +49,14 @@ def test_speed(benchmark, case, backward):
     out = benchmark(step)
 
     fw = common.get_framework(framework)
+    spec = common.get_loss(loss)
+    n, batch = common.parse_shape(loss, shape)
+    x = common.inputs(loss, n, dtype, batch)
+    tol = TOL[dtype]
     value = float(fw.to_numpy(out[0] if backward else out))
-    assert np.isfinite(value), (case, value)
+    assert value_error(spec, value, spec.value(**x), spec.value_scale(**x)) <= tol, (case, value, spec.value(**x))
     if backward:
-        n, batch = common.parse_shape(loss, shape)
-        x = common.inputs(loss, n, dtype, batch)
-        grads = [fw.to_numpy(g) for g in out[1]]
-        assert [g.shape for g in grads] == [x[k].shape for k in common.get_loss(loss).inputs]
-        assert all(np.isfinite(g).all() for g in grads)
+        grads = dict(zip(spec.inputs, (fw.to_numpy(g) for g in out[1])))
+        assert {k: g.shape for k, g in grads.items()} == {k: x[k].shape for k in spec.inputs}
+        errors = grad_errors(spec, grads, spec.grad(**x))
+        assert all(e <= tol for e in errors.values()), (case, errors)
