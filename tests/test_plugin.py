@@ -80,7 +80,7 @@ def test_the_plugin_in_the_asv_suites_and_compare(site, tmp_path):
     cfg = tmp_path / "asv.conf.json"
     cfg.write_text(json.dumps(conf))
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    env = _env(site)
+    env = _env(site, HOME=str(tmp_path))  # asv keeps its machine registry in ~/.asv-machine.json: not the user's
     subprocess.run([sys.executable, "-m", "asv", "machine", "--config", str(cfg), "--yes", "--machine", "plugin-test"],
                    env=env, cwd=ROOT, check=True, capture_output=True)  # fmt: skip
     bench = r"time_(forward|backward)\('trace_inverse', '(numpy|torch)', 'cpu', 'float64', '16', 'eager'\)"
