@@ -94,6 +94,21 @@ def localise(html_dir: Path) -> list[str]:
     return sorted(set(unknown))
 
 
+#: the pages matloss writes beside asv's, linked from its navigation bar
+SITE_LINKS = (("accuracy/index.html", "Accuracy"), ("findings/index.html", "Findings"))
+_NAV = '<li id="nav-li-regressions">'
+
+
+def link_pages(html_dir: Path) -> None:
+    """Add the accuracy and findings pages to asv's navigation bar (before its Regressions tab)."""
+    index = Path(html_dir) / "index.html"
+    text = index.read_text()
+    if _NAV not in text or "matloss-site-link" in text:
+        return
+    links = "".join(f'<li class="matloss-site-link"><a href="{href}">{label}</a></li>' for href, label in SITE_LINKS)
+    index.write_text(text.replace(_NAV, links + _NAV, 1))
+
+
 def publish(html_dir: Path | None = None, log=sys.stdout) -> Path:
     """``asv publish`` into ``html_dir`` (default: asv.conf.json's ``html/``), libraries served locally; the index path."""
     html_dir = Path(html_dir) if html_dir else ROOT / "html"
@@ -101,6 +116,7 @@ def publish(html_dir: Path | None = None, log=sys.stdout) -> Path:
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"asv publish failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    link_pages(html_dir)
     if not assets_present():
         print(f"[publish] the dashboard loads its libraries from CDNs (no local copies); to view it offline: {INSTALL}", file=log)
     else:

@@ -48,15 +48,24 @@ def run(full: bool = False, log=sys.stdout) -> int:
     from .report import accuracy_pages
 
     report = Report()
+    pages: list = []
     t_start = time.monotonic()
     speed_status = {"rc": 0}
 
     def do_findings() -> None:
-        df = findings.run(progress=lambda s: print(f"  findings: {s}", file=log, flush=True))
+        from .findings import grouping as group
+        from .findings import page
+
+        quick = {} if full else {"sizes": (4,), "modes": ("eager",)}
+        df = findings.run(progress=lambda s: print(f"  findings: {s}", file=log, flush=True), **quick)
         merged = findings.save(df, paths.findings_csv())
-        counts = df["verdict"].value_counts().to_dict()
-        report.lines.append(f"findings: {len(df)} rows ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}) "
-                            f"-> {paths.findings_csv()} ({len(merged)} rows in all)")  # fmt: skip
+        found = group.group(df)
+        classes = found["class"].value_counts().to_dict()
+        new = int(((found["class"] == "defect") & (found["upstream"] == "new")).sum())
+        report.lines.append(f"findings: {len(found)} ({', '.join(f'{classes.get(c, 0)} {c}' for c in group.CLASSES)}; "
+                            f"{new} defect(s) with no upstream report) from {len(df)} rows -> {paths.findings_csv()} "
+                            f"({len(merged)} rows in all)")  # fmt: skip
+        pages.append(("findings page", lambda: page.write(group.group(merged))))
 
     def do_speed() -> None:
         bench = [] if full else [SUBSET]
@@ -68,6 +77,8 @@ def run(full: bool = False, log=sys.stdout) -> int:
     def do_publish() -> None:
         index = dashboard.publish(log=log)
         report.pages.append(("speed dashboard", index))
+        for what, write in pages:  # asv publish empties html/: the other pages are written after it
+            report.pages.append((what, write()))
 
     def do_accuracy() -> None:
         grid = accuracy.Grid.default() if full else accuracy.Grid.quick()

@@ -118,7 +118,7 @@ nav a{{white-space:nowrap}}</style></head>
 <p>Median error over seeds per κ decade against the exact truth; dotted lines are u·κ. Crosses at the top
 mark NaN / inf / all-zero gradients / exceptions where the loss is defined.
 Method: docs/accuracy.md in the matloss repository. {html.escape(meta)}.</p>
-<p><a href="../index.html">speed dashboard (asv)</a></p>
+<p><a href="../index.html">speed dashboard (asv)</a> · <a href="../findings/index.html">findings</a></p>
 <nav>{toc}</nav>
 {''.join(sections)}
 </body></html>

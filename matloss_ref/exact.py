@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .spec import LossSpec
 
 #: bump when an exact algorithm changes, so stale cache entries are not reused
-CACHE_VERSION = 1
+CACHE_VERSION = 3
 #: a ball is accepted when its radius is below this fraction of the value (2^-58 ≈ 3.5e-18)
 TOL = 2.0**-58
 MAX_PREC = 1 << 14
@@ -52,6 +52,26 @@ class ExactResult:
     prec: int
     seconds: float
     cached: bool = False
+    #: log2 of |value| and of the largest |gradient entry|, from the exact balls: they tell whether
+    #: the truth is representable in a dtype even where float64 over/underflows (-inf: exactly 0)
+    log2_value: float = math.nan
+    log2_grad: float = math.nan
+
+    def representable(self, dtype: str) -> bool:
+        """The true value and gradient lie within the finite range of ``dtype`` (no overflow, and no
+        nonzero magnitude below its smallest subnormal)."""
+        info = np.finfo(np.dtype(dtype))
+        top, bottom = math.log2(float(info.max)), math.log2(float(info.smallest_subnormal))
+        for e, value_like in ((self.log2_value, True), (self.log2_grad, False)):
+            if math.isnan(e) or e == -math.inf:
+                continue
+            if e == math.inf:  # an infinite value is the true value where the loss is +-inf (logdet at a singular A)
+                if value_like:
+                    continue
+                return False
+            if e > top or e < bottom:
+                return False
+        return True
 
 
 # ---------------------------------------------------------------------------------------
@@ -242,6 +262,44 @@ def is_simple_top(lam: list[arb]) -> bool:
     return len(lam) < 2 or not lam[0].overlaps(lam[1])
 
 
+def tied_top(g: arb_mat, by_magnitude: bool = False) -> tuple[arb, arb_mat, int] | None:
+    """At an exact tie of the top eigenvalue of the symmetric ``g``: (that eigenvalue, the projector
+    onto its eigenspace, its multiplicity k ≥ 2); None where the top eigenvalue is simple.
+
+    The eigenvectors of a tied eigenvalue are not determined, but the projector onto their span is
+    (it only needs the gap to the next eigenvalue). Computed with mpmath's ``eigsy`` at this
+    precision and at 64 bits more; the difference is the radius. ``by_magnitude``: the top of |λ|
+    (all the tied eigenvalues must then have one sign, else None).
+    """
+    import mpmath
+
+    n = g.nrows()
+    runs = []
+    for extra in (0, 64):
+        with mpmath.workprec(ctx.prec + extra):
+            a = mpmath.matrix([[_arb_to_mpf(g[i, j]) for j in range(n)] for i in range(n)])
+            e, q = mpmath.eigsy(a)
+            key = (lambda j: -abs(e[j])) if by_magnitude else (lambda j: -e[j])
+            order = sorted(range(n), key=key)
+            top = e[order[0]]
+            tol = mpmath.mpf(2) ** (-(ctx.prec // 2)) * max(abs(top), 1)
+            tied = [j for j in order if abs(abs(e[j]) - abs(top) if by_magnitude else e[j] - top) <= tol]
+            if len(tied) < 2 or (by_magnitude and len({mpmath.sign(e[j]) for j in tied}) > 1):
+                return None
+            proj = [[mpmath.fsum(q[i, j] * q[k, j] for j in tied) for k in range(n)] for i in range(n)]
+            runs.append((top, proj, len(tied)))
+    (t0, p0, k0), (t1, p1, k1) = runs
+    if k0 != k1:
+        raise NeedsPrecision("the tied cluster differs between precisions")
+
+    floor = 2.0 ** (8 - ctx.prec)
+
+    def ball(a, b) -> arb:
+        return arb(_mpf_to_arb(b), abs(float(a - b)) * 2 + floor * max(1.0, abs(float(b))))
+
+    return ball(t0, t1), arb_mat(n, n, [ball(p0[i][j], p1[i][j]) for i in range(n) for j in range(n)]), k1
+
+
 def const(x: float) -> arb:
     """A decimal constant such as λ = 0.1, read as the decimal it is written as, at the working precision."""
     return arb(repr(float(x)))
@@ -298,8 +356,18 @@ def _rounds_uniquely(balls: Iterable[arb]) -> bool:
     return all(float(b.lower()) == float(b.upper()) for b in balls)
 
 
+def log2_abs(x: arb) -> float:
+    """log2 of the upper end of |x| (-inf for a ball holding 0, inf for an infinite or NaN ball): far outside float64."""
+    if x.contains(0):
+        return -math.inf
+    if not x.is_finite():
+        return math.inf
+    man, exp = x.abs_upper().mid().man_exp()  # the upper end of |x|: a ball around 0 gives its radius
+    return int(exp) + math.log2(int(man)) if int(man) else -math.inf
+
+
 def _finish(spec: LossSpec, raw: tuple, shapes: Mapping[str, tuple[int, ...]], scale: float):
-    """Check the balls of one evaluation; return (value, scale, grads) or None if too wide."""
+    """Check the balls of one evaluation; return (value, scale, grads, log2|value|, log2 max|grad|) or None if too wide."""
     value, grads = raw
     v = value if isinstance(value, arb) else arb(value)
     if not v.is_finite():
@@ -317,12 +385,15 @@ def _finish(spec: LossSpec, raw: tuple, shapes: Mapping[str, tuple[int, ...]], s
     if math.isfinite(vmid) and not _ball_ok(vmid, vrad, floor) and not _rounds_uniquely([v]):
         return None
     out: dict[str, np.ndarray] = {}
+    log2_grad = math.nan
     for a in spec.args:
         g = grads.get(a.name) if grads is not None else None
         shape = shapes[a.name]
         if g is None:
             out[a.name] = np.full(shape, np.nan)
             continue
+        entries = [e for gi in (g if a.kind == "stack" else [g]) for e in gi.entries()]
+        log2_grad = max([log2_grad if not math.isnan(log2_grad) else -math.inf] + [log2_abs(e) for e in entries])
         if a.kind == "stack":
             parts = [from_arb(gi) for gi in g]
             mid = np.stack([p[0] for p in parts], axis=1)
@@ -332,20 +403,22 @@ def _finish(spec: LossSpec, raw: tuple, shapes: Mapping[str, tuple[int, ...]], s
         mid, rad = mid.reshape(shape), rad.reshape(shape)
         with np.errstate(over="ignore", under="ignore"):
             tight = np.linalg.norm(rad) <= TOL * np.linalg.norm(mid)
-        if not tight:
-            balls = [e for gi in (g if a.kind == "stack" else [g]) for e in gi.entries()]
-            if not _rounds_uniquely(balls):
-                return None
+        if not tight and not _rounds_uniquely(entries):
+            return None
         out[a.name] = mid
     if spec.value_metric == "relative":
         floor = abs(vmid)
-    return vmid, floor, out
+    return vmid, floor, out, log2_abs(v), log2_grad
 
 
-def evaluate_one(spec: LossSpec, arrays: Mapping[str, np.ndarray]) -> tuple[float, float, dict[str, np.ndarray], int]:
+def evaluate_one(
+    spec: LossSpec, arrays: Mapping[str, np.ndarray], fn=None
+) -> tuple[float, float, dict[str, np.ndarray], int, float, float]:
     """Exact value, error scale and gradient of one unbatched case, raising precision as needed.
 
     Where the loss has no value (:class:`Undefined`) the value and every gradient entry are NaN.
+    ``fn`` evaluates another high-precision function of the spec's signature instead of ``hp_fn``
+    (``spec.split_fn``, for one).
     """
     shapes = {k: np.shape(v) for k, v in arrays.items()}
     scale = 1.0
@@ -357,13 +430,17 @@ def evaluate_one(spec: LossSpec, arrays: Mapping[str, np.ndarray]) -> tuple[floa
     while prec <= MAX_PREC:
         with precision(prec):
             try:
-                done = _finish(spec, spec.hp_fn(**hp_inputs(spec, arrays)), shapes, scale)
+                raw = (fn or spec.hp_fn)(**hp_inputs(spec, arrays))
+                if raw is None:
+                    raise Undefined(f"{spec.name}: no value here")
+                done = _finish(spec, raw, shapes, scale)
             except NeedsPrecision as exc:
                 done, last = None, str(exc)
             except Undefined:
-                return math.nan, scale, {k: np.full(v, np.nan) for k, v in shapes.items()}, prec
+                return math.nan, scale, {k: np.full(v, np.nan) for k, v in shapes.items()}, prec, math.nan, math.nan
         if done is not None:
-            return (*done, prec)
+            v, floor, grads, log2_v, log2_g = done
+            return v, floor, grads, prec, log2_v, log2_g
         prec *= 2
     raise ArithmeticError(f"{spec.name}: exact evaluation did not converge by {MAX_PREC} bits ({last})")
 
@@ -402,6 +479,8 @@ def _load(path: Path, spec: LossSpec) -> ExactResult | None:
                 prec=int(z["prec"]),
                 seconds=float(z["seconds"]),
                 cached=True,
+                log2_value=float(z["log2_value"]),
+                log2_grad=float(z["log2_grad"]),
             )
     except (OSError, KeyError, ValueError):
         return None
@@ -418,6 +497,8 @@ def _store(path: Path, res: ExactResult) -> None:
                 scale=res.scale,
                 prec=res.prec,
                 seconds=res.seconds,
+                log2_value=res.log2_value,
+                log2_grad=res.log2_grad,
                 **{f"grad_{k}": v for k, v in res.grads.items()},
             )
         os.replace(tmp, path)
@@ -446,10 +527,12 @@ def compute(
     t0 = time.perf_counter()
     grads = {k: np.empty(np.shape(v), dtype=np.float64) for k, v in arrays.items()}
     total, scale, prec = 0.0, 0.0, 0
-    values = []
+    values, log2_values, log2_grads = [], [], []
     for idx in np.ndindex(*batch):
-        v, s, g, p = evaluate_one(spec, {k: x[idx] for k, x in arrays.items()})
+        v, s, g, p, log2_v, log2_g = evaluate_one(spec, {k: x[idx] for k, x in arrays.items()})
         values.append(v)
+        log2_values.append(log2_v)
+        log2_grads.append(log2_g)
         scale += s
         prec = max(prec, p)
         for k in grads:
@@ -458,7 +541,14 @@ def compute(
     total = math.fsum(values) if all(math.isfinite(v) for v in values) else sum(values)
     if spec.value_metric == "relative":
         scale = abs(total)
-    res = ExactResult(total, grads, scale, prec, time.perf_counter() - t0)
+    if len(values) == 1:
+        log2_value = log2_values[0]
+    elif total != 0 and math.isfinite(total):
+        log2_value = math.log2(abs(total))
+    else:  # the sum under/overflows float64: bounded by its largest term
+        log2_value = max(log2_values)
+    res = ExactResult(total, grads, scale, prec, time.perf_counter() - t0, log2_value=log2_value,
+                      log2_grad=max((e for e in log2_grads if not math.isnan(e)), default=math.nan))
     if use_cache:
         _store(path, res)
     return res

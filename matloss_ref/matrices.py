@@ -248,14 +248,24 @@ _PIVOT = {"first": lambda n: 0, "middle": lambda n: n // 2, "last": lambda n: n 
 
 
 def _integer_lu_matrix(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``Lo·diag(d)·Up`` with unit-triangular integer factors: every entry is an exact integer."""
+    """``Lo·diag(p)·Up``: Lo and Upᵀ unit lower-triangular with entries in {0, ±1/2}, and pivots
+    p = 2^(i mod 3) where ``d`` is nonzero, 0 where it is 0. Every entry is a small multiple of 1/4,
+    exact in float32.
+
+    Because the off-diagonal factors are at most 1/2, LU with partial pivoting swaps no rows — of A
+    and of Aᵀ (a row-major library hands LAPACK the transpose) — and because the pivots are powers
+    of two its multipliers (LAPACK scales by the reciprocal pivot) and every partial sum are exact:
+    floating-point LU recovers exactly these factors, so a zero pivot stays exactly zero, at its
+    position, for any LU a framework runs.
+    """
     n = d.size
-    lo = np.tril(rng.integers(-2, 3, (n, n)), -1) + np.eye(n, dtype=np.int64)
-    up = np.triu(rng.integers(-2, 3, (n, n)), 1) + np.eye(n, dtype=np.int64)
-    a = lo @ np.diag(d.astype(np.int64)) @ up
-    if np.abs(a).max() >= 2**24:
-        raise ValueError("matrix too large for exact integer construction; use n <= 64")
-    return a.astype(np.float64)
+    d = np.where(d != 0, 2.0 ** (np.arange(n) % 3), 0.0)
+    lo = np.tril(rng.integers(-1, 2, (n, n)) * 0.5, -1) + np.eye(n)
+    up = np.triu(rng.integers(-1, 2, (n, n)) * 0.5, 1) + np.eye(n)
+    a = lo @ np.diag(d.astype(np.float64)) @ up
+    if np.abs(a).max() >= 2**22:
+        raise ValueError("matrix too large for exact construction; use n <= 64")
+    return a
 
 
 def singular(

@@ -86,6 +86,10 @@ class LossSpec:
     #: fn(u, **one case) -> bool: is the gradient well posed here in a dtype of unit roundoff u
     #: (e.g. σ₁ separated from σ₂, no entry of ΦᵀΦ − I at rounding level)? None: always.
     well_posed_fn: Callable[..., bool] | None = None
+    #: where σ₁ (or the top |eigenvalue|) is exactly tied and the gradient does not exist: the
+    #: high-precision subgradient that splits the cotangent evenly over the tie (what autodiff of a
+    #: ``max`` returns), or None where no even split is meaningful; same signature as ``hp_fn``
+    split_fn: Callable[..., Any] | None = None
     #: the stable loss this one is the naive form of (same math, same exact truth)
     naive_of: LossSpec | None = None
     nonsmooth_at: str = "smooth"

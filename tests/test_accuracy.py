@@ -212,3 +212,12 @@ def test_nan_status_survives_the_csv_round_trip(tmp_path):
     table = accuracy.read_table(path)
     assert list(table["status"]) == ["ok", "nan_returned"] and table["error"].iloc[1] == "NA"
     assert accuracy.summarize(table)["n_nan"].item() == 1
+
+
+def test_gradient_error_of_huge_finite_gradients_is_a_number():
+    """‖G − G*‖_F of gradients near the top of the float range used to overflow to inf/inf = NaN."""
+    spec = get_loss("det")
+    ref = {"A": np.full((3, 3), 2e300)}
+    assert grad_errors(spec, {"A": np.full((3, 3), 1e300)}, ref)["A"] == pytest.approx(0.5)
+    assert grad_errors(spec, {"A": np.full((3, 3), 1e-320)}, {"A": np.full((3, 3), 2e-320)})["A"] == pytest.approx(0.5)
+    assert grad_errors(spec, {"A": np.eye(3)}, {"A": np.zeros((3, 3))})["A"] == pytest.approx(3**0.5)  # absolute where G* = 0

@@ -65,8 +65,14 @@ def test_singular_zero_pivot(where, idx):
     a = M.singular(5, where)
     assert a[idx, idx] == 0 and np.linalg.matrix_rank(a) == 4
     dense = M.singular(5, where, dense=True, seed=1)
-    assert np.all(dense == np.round(dense)) and np.linalg.matrix_rank(dense) == 4
+    assert np.all(dense * 4 == np.round(dense * 4)) and np.linalg.matrix_rank(dense) == 4  # multiples of 1/4: exact
     assert np.count_nonzero(dense) > 5
+    # its LU keeps the zero pivot exactly where it says, for A and for Aᵀ, in float32 too
+    import scipy.linalg as sl
+
+    for a in (dense, dense.T, dense.astype(np.float32)):
+        lu, piv = sl.lu_factor(a)
+        assert np.diag(lu)[idx] == 0 and np.count_nonzero(np.diag(lu)) == 4 and (piv == np.arange(5)).all()
 
 
 def test_rank_deficient_and_repeated_and_zero():

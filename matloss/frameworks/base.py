@@ -47,6 +47,10 @@ class Backend:
     modes: tuple[str, ...] = MODES
     _lib: Any = None
     _error: str | None = None
+    #: the source of ``value_and_grad(fn, *arrays) -> (value, [gradients as numpy])`` written with
+    #: this framework alone (``COMPILED``, ``DEVICE`` and ``np`` are defined by the script around it):
+    #: what a standalone reproducer of a finding runs. None: no reproducers for this framework.
+    REPRO: str | None = None
 
     # -- availability -----------------------------------------------------------------------
     def _load(self) -> Any:

@@ -29,6 +29,24 @@ class JaxBackend(Backend):
     def __init__(self) -> None:
         self._fn_cache: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
+    # -- a standalone reproducer's framework code (matloss.findings.repro) ------------------------
+    REPRO = """
+import jax
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_default_matmul_precision", "highest")
+import jax.numpy as jnp  # noqa: E402
+
+
+def value_and_grad(fn, *arrays):
+    step = jax.value_and_grad(fn, argnums=tuple(range(len(arrays))))
+    if COMPILED:
+        step = jax.jit(step)
+    device = jax.devices("gpu" if DEVICE == "cuda" else "cpu")[0]
+    value, grads = step(*(jax.device_put(jnp.asarray(a), device) for a in arrays))
+    return float(value), [np.asarray(g) for g in grads]
+"""
+
     def setup(self) -> None:
         import jax
 

@@ -42,6 +42,28 @@ class TensorflowBackend(Backend):
             if not preset:
                 os.environ.pop(key, None)
 
+    # -- a standalone reproducer's framework code (matloss.findings.repro) ------------------------
+    REPRO = """
+import tensorflow as tf
+
+tf.config.experimental.enable_tensor_float_32_execution(False)
+
+
+def value_and_grad(fn, *arrays):
+    def step(*tensors):
+        with tf.GradientTape() as tape:
+            for t in tensors:
+                tape.watch(t)
+            value = fn(*tensors)
+        return value, tape.gradient(value, list(tensors), unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+    if COMPILED:
+        step = tf.function(step, reduce_retracing=True)
+    with tf.device("/GPU:0" if DEVICE == "cuda" else "/CPU:0"):
+        value, grads = step(*(tf.constant(a) for a in arrays))
+    return float(value), [g.numpy() for g in grads]
+"""
+
     def setup(self) -> None:
         tf = self._lib
         tf.config.experimental.enable_tensor_float_32_execution(False)

@@ -76,6 +76,22 @@ class TorchBackend(Backend):
     def __init__(self) -> None:
         self._compiled: dict[Callable, Callable] = {}
 
+    # -- a standalone reproducer's framework code (matloss.findings.repro) ------------------------
+    REPRO = """
+import torch
+
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.set_float32_matmul_precision("highest")
+
+
+def value_and_grad(fn, *arrays):
+    step = torch.compile(fn, dynamic=True, fullgraph=True) if COMPILED else fn
+    leaves = [torch.tensor(a, device=DEVICE, requires_grad=True) for a in arrays]
+    value = step(*leaves)
+    grads = torch.autograd.grad(value, leaves)
+    return float(value), [g.detach().cpu().numpy() for g in grads]
+"""
+
     def setup(self) -> None:
         import torch
 

@@ -39,6 +39,18 @@ def exact(S):
     return value, {"S": top - S * (1 / arb(nu))}
 
 
+def split(S):
+    """At an exactly tied σ₁ > 0: σ₁·(1/k)Σᵢ uᵢvᵢᵀ − S/ν over the k tied pairs."""
+    nu = min(S.nrows(), S.ncols())
+    g, tall = hp.gram(S)
+    tie = hp.tied_top(g)
+    if tie is None or hp.is_zero(S):
+        return None
+    lam, proj, k = tie
+    top = (S * proj if tall else proj * S) * (1 / arb(k))  # S·P_V = σ₁ Σ uᵢvᵢᵀ
+    return lam / 2 - hp.fro2(S) / (2 * nu), {"S": top - S * (1 / arb(nu))}
+
+
 def sample(n, m, kappa, mode, rng):
     return {"S": randsvd_from(rng, m, n, kappa, mode)}
 
@@ -82,6 +94,6 @@ LOSS = LossSpec(
     args=(Arg("S", "matrix", "mn"),),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample, terms_fn=terms,
     kappa_governed=True, value_metric="scaled", svd_based=True, well_posed_fn=lambda u, S: sigma1_separated(u, S),
-    nonsmooth_at="sigma_1 repeated (every minimiser, kappa = 1, and S = 0)",
+    nonsmooth_at="sigma_1 repeated (every minimiser, kappa = 1, and S = 0)", split_fn=split,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -12,15 +12,31 @@ from ..spec import Arg, LossSpec
 from .logdet import lu_slogdet
 
 
+def exclusive_products(s: np.ndarray) -> np.ndarray:
+    """``p[i] = Π_{j≠i} s[j]`` for singular values ``s >= 0``, without forming a running product.
+
+    A running product of the largest singular values overflows long before the result does (a
+    float32 128×128 matrix with |det| = 1 and κ = 1e3 already). Here each product is
+    ``exp(Σ_j log s_j − log s_i)``, which overflows only where the result itself is not
+    representable; a zero singular value makes every other product 0 and its own the product of the
+    rest (two or more zeros: all 0).
+    """
+    zero = s == 0
+    with np.errstate(divide="ignore"):
+        logs = np.log(np.where(zero, 1, s))
+    total = np.sum(logs)
+    if zero.sum() >= 2:
+        return np.zeros_like(s)
+    if zero.any():
+        return np.where(zero, np.exp(total), 0).astype(s.dtype)
+    return np.exp(total - logs).astype(s.dtype)
+
+
 def cofactor(a: np.ndarray) -> np.ndarray:
     """cof(A) through the SVD adjugate det(U)det(V)·U·diag(Π_{j≠i}σⱼ)·Vᵀ: no division, exact at singular A."""
     u, s, vt = sl.svd(a, check_finite=False)
-    n = s.size
-    ones = np.ones(1, dtype=s.dtype)
-    before = np.concatenate([ones, np.cumprod(s[:-1])]) if n > 1 else ones
-    after = np.concatenate([np.cumprod(s[::-1][:-1])[::-1], ones]) if n > 1 else ones
-    sign = lu_slogdet(u)[0] * lu_slogdet(vt)[0]
-    return (sign * (u * (before * after))) @ vt
+    sign = s.dtype.type(lu_slogdet(u)[0] * lu_slogdet(vt)[0])  # ±1 in the working dtype: float32 stays float32
+    return (sign * (u * exclusive_products(s))) @ vt
 
 
 def value(A):

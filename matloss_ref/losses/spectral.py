@@ -33,6 +33,19 @@ def exact(A, B):
     return s1, {"A": g, "B": -g}
 
 
+def split(A, B):
+    """At an exactly tied σ₁ > 0 of D = A − B: (1/k)·Σᵢ uᵢvᵢᵀ over the k tied pairs."""
+    d = A - B
+    g, tall = hp.gram(d)
+    tie = hp.tied_top(g)
+    if tie is None or hp.is_zero(d):
+        return None
+    lam, proj, k = tie
+    s1 = lam.sqrt()
+    top = (d * proj if tall else proj * d) * (1 / (s1 * k))  # D·P_V = σ₁ Σ uᵢvᵢᵀ
+    return s1, {"A": top, "B": -top}
+
+
 def torch():
     import torch
 
@@ -67,6 +80,6 @@ LOSS = LossSpec(
     args=(Arg("A", "matrix", "mn", "prediction"), Arg("B", "matrix", "mn", "target")),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample_pair,
     kappa_governed=False, svd_based=True, well_posed_fn=lambda u, A, B: sigma1_separated(u, A, B),
-    nonsmooth_at="sigma_1 repeated, or A = B", governing_fn=lambda kappa, A, B: kappa(A - B),
+    nonsmooth_at="sigma_1 repeated, or A = B", split_fn=split, governing_fn=lambda kappa, A, B: kappa(A - B),
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -56,6 +56,20 @@ def exact(W):
     return value, {"W": W * v * v.transpose() * (lam * 2 * s)}
 
 
+def split(W):
+    """At an exact tie of the top |σᵢ² − 1| (one sign): 2λ·s·W·(1/k)·P over the k tied eigenvectors."""
+    lam = hp.const(LAMBDA)
+    g = W.transpose() * W - hp.identity(W.ncols())
+    tie = hp.tied_top(g, by_magnitude=True)
+    if tie is None:
+        return None
+    top, proj, k = tie
+    if top.contains(0):
+        return None  # W orthogonal: the kink of |·| at 0, no even split
+    s = 1 if top > 0 else -1
+    return lam * abs(top), {"W": W * proj * (lam * 2 * s / k)}
+
+
 def torch():
     import torch
 
@@ -95,6 +109,6 @@ LOSS = LossSpec(
     args=(Arg("W", "matrix", "mn"),),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample_tall, terms_fn=terms, domain_check=tall,
     kappa_governed=True, value_metric="scaled", svd_based=True, well_posed_fn=well_posed, constants={"lambda": LAMBDA},
-    nonsmooth_at="top |eigenvalue| of W^T W - I not simple",
+    nonsmooth_at="top |eigenvalue| of W^T W - I not simple", split_fn=split,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )
