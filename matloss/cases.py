@@ -31,15 +31,12 @@ from matloss_ref import get_loss, list_losses
 from .frameworks import DTYPES as _DTYPES
 from .frameworks import MODES as _MODES
 from .frameworks import get_framework, list_frameworks
+from .threads import persistent_compile_caches
 
-# jax keeps compiled programs on disk only when asked (torch's inductor does by default). Every
+# jax keeps compiled programs on disk only when asked (torch's inductor does by default): every
 # case runs in a fresh process, so without it each jax case recompiles every op it touches (~1 s).
-# Compiling happens in setup, outside the timing; set these variables yourself to change it.
-# (Importing matloss_ref imports no framework, so this comes before jax reads them.)
-_CACHE_HOME = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_CACHE_HOME, "matloss", "jax-compilation"))
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+# Compiling happens in setup, outside the timing. (Importing matloss imports no framework.)
+persistent_compile_caches()
 
 LOSSES: list[str] = list_losses()
 FRAMEWORKS: list[str] = list_frameworks()

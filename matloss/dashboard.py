@@ -95,7 +95,7 @@ def localise(html_dir: Path) -> list[str]:
 
 
 #: the pages matloss writes beside asv's, linked from its navigation bar
-SITE_LINKS = (("accuracy/index.html", "Accuracy"), ("findings/index.html", "Findings"))
+SITE_LINKS = (("accuracy/index.html", "Accuracy"), ("findings/index.html", "Findings"), ("recommend/index.html", "Which framework"))
 _NAV = '<li id="nav-li-regressions">'
 
 

@@ -110,8 +110,21 @@ def run(full: bool = False, log=sys.stdout) -> int:
         report.lines.append(f"compare: fastest forward + backward per loss: {ranking or 'none'}")
         report.pages.append(("framework comparison (CSV)", out))
 
+    def do_recommend() -> None:
+        from . import recommend
+
+        path = compare.find(paths.results(), asv_run.machine_name())
+        rs = compare.load(path, paths.results())
+        summary_file = recommend.accuracy_summary_path()
+        recs = recommend.recommend(rs, pd.read_csv(summary_file), None if full else {"shape": ["128"], "dtype": ["float64"]})
+        none = [r["loss"] for r in recs if not r["framework"]]
+        report.lines.append(f"recommend: {len(recs)} (loss, device, dtype, shape) groups; no framework qualifies for "
+                            f"{', '.join(sorted(set(none))) or 'none'}")  # fmt: skip
+        report.pages.append(("framework recommendations", recommend.page(recs, rs, summary_file)))
+
     steps = [("findings", do_findings), ("speed suites (asv, this machine, HEAD)", do_speed),
-             ("dashboard", do_publish), ("accuracy sweep and pages", do_accuracy), ("framework comparison", do_compare)]  # fmt: skip
+             ("dashboard", do_publish), ("accuracy sweep and pages", do_accuracy), ("framework comparison", do_compare),
+             ("which framework to use", do_recommend)]  # fmt: skip
     for k, (title, fn) in enumerate(steps, 1):
         _step(k, len(steps), title, fn, report, log)
 

@@ -36,3 +36,13 @@ def apply_bench_threads() -> None:
         os.environ.setdefault(var, threads)
     if threads == "1":
         os.environ.setdefault("XLA_FLAGS", SINGLE_THREAD_ENV["XLA_FLAGS"])
+
+
+def persistent_compile_caches() -> None:
+    """Keep jax's compiled programs on disk (torch's inductor does so by default), unless the user
+    set these variables: a fresh process then reuses the previous processes' compilations. Must run
+    before jax is imported."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(base, "matloss", "jax-compilation"))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")

@@ -523,7 +523,7 @@ def compute(
     if use_cache and path.exists():
         hit = _load(path, spec)
         if hit is not None:
-            return hit
+            return _absolute_scale(spec, hit)
     t0 = time.perf_counter()
     grads = {k: np.empty(np.shape(v), dtype=np.float64) for k, v in arrays.items()}
     total, scale, prec = 0.0, 0.0, 0
@@ -551,6 +551,14 @@ def compute(
                       log2_grad=max((e for e in log2_grads if not math.isnan(e)), default=math.nan))
     if use_cache:
         _store(path, res)
+    return _absolute_scale(spec, res)
+
+
+def _absolute_scale(spec: LossSpec, res: ExactResult) -> ExactResult:
+    """An absolute error (the log-determinants') is taken against max(1, |v*|): it is the relative error
+    of det near |det| = 1, and no float result of a large log-determinant is closer than u·|v*|."""
+    if spec.value_metric == "absolute" and math.isfinite(res.value):
+        res.scale = max(1.0, abs(res.value))
     return res
 
 

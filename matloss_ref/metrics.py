@@ -1,7 +1,7 @@
 """Error metrics (docs/accuracy.md): value error, gradient error and the LAPACK-style ratio R.
 
 - value error: relative ``|v − v*|/|v*|``; absolute for log-determinants (it is the relative
-  error of det); ``|v − v*| / Σ|terms|`` for losses whose value can be ≈ 0 (``value_metric="scaled"``);
+  error of det), against max(1, |v*|); ``|v − v*| / Σ|terms|`` for losses whose value can be ≈ 0 (``value_metric="scaled"``);
 - gradient error: ``‖G − G*‖_F / ‖G*‖_F`` per input, symmetrised for symmetric inputs and
   projected onto the lower triangle for triangular ones (the domain of the input), the max
   over inputs being the headline number; absolute (``‖G‖_F``) where ``G* = 0``;

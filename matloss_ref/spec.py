@@ -96,8 +96,18 @@ class LossSpec:
     #: fn(kappa, **one case) -> true condition number of the governing matrix, given ``kappa``:
     #: the exact 2-norm κ of a matrix (:func:`matloss_ref.exact.kappa`). None: the first input.
     governing_fn: Callable[..., float] | None = None
-    #: expected log-log slope of the value error against κ (None: 1 if κ-governed, else 0)
+    #: expected log-log slope of the value error against κ (None: 1 if κ-governed, else 0), and of
+    #: the gradient error; both derived in docs/losses.md
     value_slope: float | None = None
+    grad_slope: float | None = None
+    #: the scale axis: these inputs are multiplied by 2^k together, which changes log2 |det| of the
+    #: governing matrix by ``scale_power · n · k`` (1 for A or S; 2 for L, whose covariance is LLᵀ)
+    scale_inputs: tuple[str, ...] = ()
+    scale_power: int = 1
+    #: other samplers, by name, for inputs the default sampler cannot produce (same signature)
+    variants: Mapping[str, Callable[..., dict[str, np.ndarray]]] = field(default_factory=dict)
+    #: the expected (value, gradient) slopes of a variant where they differ from the default sampler's
+    variant_slopes: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     constants: Mapping[str, float] = field(default_factory=dict)
     #: {framework: factory} — the idiomatic implementation in each framework (see :data:`Factory`)
     implementations: Mapping[str, Factory] = field(default_factory=dict)
@@ -118,12 +128,30 @@ class LossSpec:
         """Names of the inputs that are symmetric (SPD) matrices."""
         return frozenset(a.name for a in self.args if a.symmetric)
 
-    @property
-    def expected_value_slope(self) -> float:
+    def expected_value_slope(self, variant: str = "default") -> float:
         """Slope of log value error against log κ that the catalog derives (docs/losses.md)."""
+        if variant in self.variant_slopes:
+            return self.variant_slopes[variant][0]
         if self.value_slope is not None:
             return self.value_slope
         return 1.0 if self.kappa_governed else 0.0
+
+    def expected_grad_slope(self, variant: str = "default") -> float:
+        """Slope of log gradient error against log κ that the catalog derives (docs/losses.md)."""
+        if variant in self.variant_slopes:
+            return self.variant_slopes[variant][1]
+        return self.grad_slope if self.grad_slope is not None else self.expected_value_slope(variant)
+
+    def scale_exponent(self, n: int, log10_det: float) -> int:
+        """The k of the scale axis that puts log10 |det| of the governing matrix at ``log10_det``, or
+        as near as a power of two allows without going past it (from |det| = 1, which every sampler gives)."""
+        if not self.scale_inputs:
+            raise ValueError(f"{self.name} has no scale axis")
+        return int(log10_det / (self.scale_power * n * np.log10(2.0)))  # toward 0: never past the target
+
+    def scaled(self, inputs: Mapping[str, np.ndarray], k: int) -> dict[str, np.ndarray]:
+        """``inputs`` with the scale-axis inputs multiplied by 2^k: exact in floating point (a power of two)."""
+        return {name: (np.ldexp(v, k).astype(v.dtype) if name in self.scale_inputs else v) for name, v in inputs.items()}
 
     def arg(self, name: str) -> Arg:
         for a in self.args:
@@ -172,10 +200,12 @@ class LossSpec:
         batch: Sequence[int] = (),
         mode: int = 3,
         m: int | None = None,
+        variant: str = "default",
     ) -> dict[str, np.ndarray]:
         """Valid inputs of size ``n`` whose governing matrix has condition number ``kappa``.
 
-        ``m`` sets the row count of rectangular inputs (default ``n``). Same arguments, same bits.
+        ``m`` sets the row count of rectangular inputs (default ``n``); ``variant`` names one of
+        ``variants`` instead of the default sampler. Same arguments, same bits.
         """
         dt = check_dtype(dtype)
         check_kappa(kappa)
@@ -183,10 +213,10 @@ class LossSpec:
             raise ValueError(f"{self.name}: n must be >= 1, got {n!r}")
         batch = tuple(int(b) for b in batch)
         count = int(np.prod(batch)) if batch else 1
-        cases = [
-            self.sampler(int(n), int(m) if m is not None else int(n), float(kappa), int(mode), rng_for(seed, i))
-            for i in range(count)
-        ]
+        if variant != "default" and variant not in self.variants:
+            raise ValueError(f"{self.name}: variant must be one of default, {', '.join(self.variants)}; got {variant!r}")
+        sampler = self.sampler if variant == "default" else self.variants[variant]
+        cases = [sampler(int(n), int(m) if m is not None else int(n), float(kappa), int(mode), rng_for(seed, i)) for i in range(count)]
         out = {}
         for name in self.inputs:
             stacked = np.stack([c[name] for c in cases]).reshape(batch + cases[0][name].shape)

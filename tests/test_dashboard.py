@@ -100,7 +100,8 @@ def test_benchmark_list_renders(site, browser, tmp_path):
     assert any(r.startswith(GRAPH) for r in rows) and any(r.startswith("bench_speed.Backward.time_backward") for r in rows)
     assert any("'logdet'" in r and "'torch'" in r for r in rows)
     nav = page.eval_on_selector_all("li.matloss-site-link a", "as => as.map(a => [a.innerText, a.getAttribute('href')])")
-    assert nav == [["Accuracy", "accuracy/index.html"], ["Findings", "findings/index.html"]], nav
+    assert nav == [["Accuracy", "accuracy/index.html"], ["Findings", "findings/index.html"],
+                   ["Which framework", "recommend/index.html"]], nav
     assert shot.stat().st_size > 10_000
 
 

@@ -24,7 +24,12 @@ def add_arguments(p) -> None:
     p.add_argument("--device", type=_args.devices, action="append", help="devices (default cpu)")
     p.add_argument("-n", "--size", type=_args.sizes, action="append", help="only these sizes")
     p.add_argument("--seeds", type=_args.positive_int, help="seeds per κ (default 4, quick 2)")
-    p.add_argument("--jobs", "-j", type=_args.positive_int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--jobs", "-j", type=_args.positive_int, default=None,
+                   help="worker processes of the embedded dask cluster (default: one per core)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on an existing dask cluster (e.g. tcp://10.0.0.5:8786) instead of an embedded one")
+    p.add_argument("--cache-dir", default=None,
+                   help="exact-result cache for every worker (default $MATLOSS_CACHE_DIR, else ~/.cache/matloss/exact on each machine)")
     p.add_argument("--out", type=Path, default=None,
                    help="output stem (default results/accuracy/sweep, with --quick results/accuracy/quick)")
     p.add_argument("--summary", action="store_true", help="print the per-cell summary of the finished sweep at --out and exit")
@@ -58,8 +63,8 @@ def run(ns) -> int:
         grid = (accuracy.Grid.quick if ns.quick else accuracy.Grid.default)(**over)
     except ValueError as exc:
         raise _args.UsageError(str(exc)) from None
-    print(f"accuracy sweep: {grid.n_cases()} cases in {len(grid.chunks())} chunks -> {out}.csv", file=sys.stderr)
-    table = accuracy.sweep(grid, out, jobs=ns.jobs)
+    print(f"accuracy sweep: {grid.n_cases()} cases in {len(grid.tasks())} tasks -> {out}.csv", file=sys.stderr)
+    table = accuracy.sweep(grid, out, jobs=ns.jobs, scheduler=ns.scheduler, cache_dir=ns.cache_dir)
     accuracy.print_summary(accuracy.summarize(table))
     print(f"\n{len(table)} cases; table: {out.with_suffix('.csv')}; summary: {accuracy.summary_path(out)}")
     if ns.plots:

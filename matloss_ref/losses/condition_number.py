@@ -95,5 +95,6 @@ LOSS = LossSpec(
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample, terms_fn=terms,
     kappa_governed=True, value_metric="scaled", svd_based=True, well_posed_fn=lambda u, S: sigma1_separated(u, S),
     nonsmooth_at="sigma_1 repeated (every minimiser, kappa = 1, and S = 0)", split_fn=split,
+    value_slope=0.0, grad_slope=0.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

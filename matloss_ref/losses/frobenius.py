@@ -62,5 +62,6 @@ LOSS = LossSpec(
     args=(Arg("A", "matrix", "mn", "prediction"), Arg("B", "matrix", "mn", "target")),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample_pair,
     kappa_governed=False,
+    value_slope=0.0, grad_slope=0.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

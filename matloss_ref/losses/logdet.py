@@ -74,5 +74,7 @@ LOSS = LossSpec(
     args=(Arg("A", "square", "nn"),),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample,
     kappa_governed=True, value_metric="absolute", nonsmooth_at="singular A (+inf; gradient norm 1/sigma_n)",
+    scale_inputs=('A',), scale_power=1,
+    value_slope=1.0, grad_slope=1.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -99,5 +99,6 @@ LOSS = LossSpec(
     gradient="d/dP = P^-1 (P - T) P^-1, d/dT = P^-1 - T^-1",
     args=ARGS, value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample, terms_fn=terms,
     kappa_governed=True, value_metric="scaled", nonsmooth_at="P or T not positive definite",
+    value_slope=1.0, grad_slope=1.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -64,5 +64,7 @@ LOSS = LossSpec(
     value_fn=value, grad_fn=grad, hp_fn=logdet.exact, sampler=sample,
     kappa_governed=True, value_metric="absolute", domain_check=positive_det, naive_of=logdet.LOSS,
     nonsmooth_at="det <= 0; det under/overflows",
+    scale_inputs=('A',), scale_power=1,
+    value_slope=1.0, grad_slope=1.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -62,5 +62,7 @@ LOSS = LossSpec(
     args=(Arg("S", "spd", "nn"),),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample,
     kappa_governed=True, value_metric="absolute", nonsmooth_at="S not positive definite",
+    scale_inputs=('S',), scale_power=1,
+    value_slope=1.0, grad_slope=1.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -25,6 +25,15 @@ def sample(n, m, kappa, mode, rng):
     return {"x": mu + lo @ rng.standard_normal(n), "mu": mu, "L": lo}
 
 
+def sample_weak(n, m, kappa, mode, rng):
+    """x − μ along L's weakest direction: r = σ_min·u_min·√n, so z = L⁻¹r = √n·v_min has the size of a
+    typical z, but the solve has to undo all of κ(L) — the default sampler, x = μ + Lξ, never does."""
+    lo = np.tril(np.linalg.cholesky(spd_from(rng, n, kappa, mode)))
+    mu = rng.standard_normal(n)
+    u, s, _ = np.linalg.svd(lo)
+    return {"x": mu + u[:, -1] * s[-1] * np.sqrt(n), "mu": mu, "L": lo}
+
+
 def _z(x, mu, L):
     return sl.solve_triangular(L, x - mu, lower=True, check_finite=False)
 
@@ -105,5 +114,8 @@ LOSS = LossSpec(
     gradient="w = L^-T z; d/dmu = -w, d/dx = w, d/dL = diag(1/L_ii) - tril(w z^T)",
     args=ARGS, value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample, terms_fn=terms,
     kappa_governed=True, value_metric="scaled", nonsmooth_at="L_ii <= 0", governing_fn=covariance_kappa,
+    variants={"weak": sample_weak},
+    scale_inputs=('x', 'mu', 'L'), scale_power=2,
+    value_slope=0.5, grad_slope=0.5, variant_slopes={"weak": (0.0, 0.0)},
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

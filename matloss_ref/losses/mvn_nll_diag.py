@@ -83,5 +83,6 @@ LOSS = LossSpec(
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample, terms_fn=terms,
     kappa_governed=False, value_metric="scaled", nonsmooth_at="smooth; exp(-s) overflows float32 for s < -88",
     governing_fn=lambda kappa, x, mu, s: float(np.exp(s.max() - s.min())),
+    value_slope=0.0, grad_slope=0.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

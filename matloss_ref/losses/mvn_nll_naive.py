@@ -19,9 +19,11 @@ def value(x, mu, L):
 
 
 def grad(x, mu, L):
+    """The gradient as the naive computation has it: through inv(Σ) only (∂/∂L = (Σ⁻¹ − wwᵀ)L, what
+    autodiff of the naive value does), so that numpy's naive form keeps the naive form's error."""
     cov_inv = sl.inv(L @ L.T, check_finite=False)
     w = cov_inv @ (x - mu)
-    return {"x": w, "mu": -w, "L": np.tril(sl.inv(L, check_finite=False).T - np.outer(w, w) @ L)}
+    return {"x": w, "mu": -w, "L": np.tril((cov_inv - np.outer(w, w)) @ L)}
 
 
 def torch():
@@ -70,6 +72,8 @@ LOSS = LossSpec(
     gradient=stable.LOSS.gradient,
     args=stable.ARGS, value_fn=value, grad_fn=grad, hp_fn=stable.exact, sampler=stable.sample, terms_fn=stable.terms,
     kappa_governed=True, value_metric="scaled", naive_of=stable.LOSS, nonsmooth_at="L_ii <= 0; det under/overflow",
-    governing_fn=stable.covariance_kappa,
+    governing_fn=stable.covariance_kappa, variants={"weak": stable.sample_weak},
+    scale_inputs=('x', 'mu', 'L'), scale_power=2,
+    value_slope=1.0, grad_slope=1.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

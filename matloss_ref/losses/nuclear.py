@@ -71,5 +71,6 @@ LOSS = LossSpec(
     args=(Arg("A", "matrix", "mn"),),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample,
     kappa_governed=False, svd_based=True, nonsmooth_at="rank(A) < min(m, n)",
+    value_slope=0.0, grad_slope=1.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -107,5 +107,6 @@ LOSS = LossSpec(
     kappa_governed=False, value_metric="scaled", constants={"beta": BETA}, well_posed_fn=well_posed,
     nonsmooth_at="any zero entry of Phi_i^T Phi_i - I (every minimiser)",
     governing_fn=lambda kappa, Phi: max(kappa(Phi[:, i, :]) for i in range(Phi.shape[1])),
+    value_slope=0.0, grad_slope=0.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -84,5 +84,6 @@ LOSS = LossSpec(
     args=(Arg("W", "matrix", "mn"),),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample_tall, terms_fn=terms, domain_check=tall,
     kappa_governed=False, value_metric="scaled", constants={"lambda": LAMBDA},
+    value_slope=0.0, grad_slope=0.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -81,5 +81,6 @@ LOSS = LossSpec(
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample_pair,
     kappa_governed=False, svd_based=True, well_posed_fn=lambda u, A, B: sigma1_separated(u, A, B),
     nonsmooth_at="sigma_1 repeated, or A = B", split_fn=split, governing_fn=lambda kappa, A, B: kappa(A - B),
+    value_slope=0.0, grad_slope=0.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

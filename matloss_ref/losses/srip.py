@@ -110,5 +110,6 @@ LOSS = LossSpec(
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample_tall, terms_fn=terms, domain_check=tall,
     kappa_governed=True, value_metric="scaled", svd_based=True, well_posed_fn=well_posed, constants={"lambda": LAMBDA},
     nonsmooth_at="top |eigenvalue| of W^T W - I not simple", split_fn=split,
+    value_slope=0.0, grad_slope=0.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )

@@ -56,5 +56,6 @@ LOSS = LossSpec(
     args=(Arg("W", "matrix", "mn"),),
     value_fn=value, grad_fn=grad, hp_fn=exact, sampler=sample,
     kappa_governed=False, constants={"lambda": LAMBDA},
+    value_slope=0.0, grad_slope=0.0,
     implementations={"torch": torch, "jax": jax, "tensorflow": tensorflow},
 )
