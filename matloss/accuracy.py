@@ -73,7 +73,11 @@ class Task:
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(repr((self.points, self.evaluations)).encode()).hexdigest()[:10]
+        """Names the task's file: the family, and a digest of its points, its evaluations and the code
+        (so a re-run resumes only work done by the same code on the same grid)."""
+        from .cluster import fingerprint
+
+        digest = hashlib.sha256(repr((self.points, self.evaluations, fingerprint())).encode()).hexdigest()[:10]
         return f"{self.loss}-{self.dtype}-n{self.n}-{digest}"
 
     @property

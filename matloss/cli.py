@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 
 from . import commands
 from .commands._args import UsageError
+from .threads import SINGLE_THREAD_ENV
 
 
 class Parser(argparse.ArgumentParser):
@@ -41,6 +43,10 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # one thread per numerical library (unless set): results do not depend on how a pool split a
+    # reduction, and timings do not measure the other load (before numpy or a framework is imported)
+    for k, v in SINGLE_THREAD_ENV.items():
+        os.environ.setdefault(k, v)
     parser = build_parser()
     try:
         ns = parser.parse_args(argv)

@@ -15,6 +15,7 @@ written by the client as soon as they arrive.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -25,6 +26,7 @@ from pathlib import Path
 from .threads import SINGLE_THREAD_ENV, persistent_compile_caches
 
 
+@functools.cache
 def fingerprint() -> str:
     """A hash of the source of both packages: workers must compute with the same code as the client."""
     h = hashlib.sha256()

@@ -56,7 +56,7 @@ def value_and_grad(fn, *arrays):
         return value, tape.gradient(value, list(tensors), unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
     if COMPILED:
-        step = tf.function(step, reduce_retracing=True)
+        step = tf.function(step)
     with tf.device("/GPU:0" if DEVICE == "cuda" else "/CPU:0"):
         value, grads = step(*(tf.constant(a) for a in arrays))
     return float(value), [g.numpy() for g in grads]
