@@ -13,3 +13,36 @@ def _exact_cache(tmp_path_factory):
     if "MATLOSS_CACHE_DIR" not in os.environ or os.environ.get("CI"):
         os.environ["MATLOSS_CACHE_DIR"] = str(tmp_path_factory.mktemp("exact-cache"))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_implementations_under_mutmut():
+    """Under mutation testing (``./dev mutate``), each test builds the framework implementations anew.
+
+    The adapters build a loss's implementation once per process, from the factory in the loss file.
+    mutmut maps each mutant to the tests that call its function, so with that cache only the first
+    test of a run would be recorded as calling a factory, and a mutant in it would be checked by
+    that one test alone.
+    """
+    if "MUTANT_UNDER_TEST" in os.environ:
+        from matloss.frameworks import get_framework, list_frameworks
+
+        for name in list_frameworks():
+            get_framework(name).__dict__.pop("_fns", None)
+    yield
+
+
+# -- hypothesis profiles (tests/test_properties.py) ---------------------------------------------
+# "ci" (the default) is bounded for the CI budget and derandomised, so two runs draw the same
+# inputs; "deep" is a longer randomised local run: pytest --hypothesis-profile=deep
+# (./dev test --deep). A failure prints the shrunk example, the sampling call that rebuilds its
+# inputs, and the seed to rerun it with.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # the property tests skip themselves without hypothesis
+    pass
+else:
+    _common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    settings.register_profile("ci", max_examples=25, derandomize=True, database=None, **_common)
+    settings.register_profile("deep", max_examples=250, **_common)
+    settings.load_profile(os.environ.get("MATLOSS_HYPOTHESIS_PROFILE", "ci"))

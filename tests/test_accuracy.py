@@ -16,41 +16,6 @@ from matloss import accuracy
 from matloss.cli import main
 from matloss.gate_accuracy import compare_accuracy
 from matloss_ref import get_loss
-from matloss_ref.metrics import grad_error, grad_errors, ratio, value_error
-
-
-# -- metrics on hand-made cases with known errors ----------------------------------------------
-def test_value_error_metrics():
-    assert value_error(get_loss("det"), 1.001, 1.0, 1.0) == pytest.approx(1e-3)  # relative (scale = |v*|)
-    assert value_error(get_loss("logdet"), 5.25, 5.0, 1.0) == pytest.approx(0.25)  # absolute
-    spec = get_loss("logdet_divergence")
-    assert value_error(spec, 3e-12, 1e-12, 8.0) == pytest.approx(2e-12 / 8.0)  # scaled by Σ|terms|
-    assert math.isnan(value_error(spec, math.nan, 1.0, 1.0))
-    assert value_error(spec, math.inf, math.inf, 1.0) == 0.0
-    assert value_error(spec, math.inf, 1.0, 1.0) == math.inf
-
-
-def test_gradient_error_symmetrised_and_triangular():
-    spd = get_loss("logdet_spd")
-    g_exact = {"S": np.array([[2.0, 1.0], [1.0, 3.0]])}
-    lower = {"S": np.array([[2.0, 0.0], [2.0, 3.0]])}  # TF-style one-sided gradient: same symmetric part
-    assert grad_error(spd, lower, g_exact) == 0.0
-    off = {"S": g_exact["S"] * 1.5}
-    assert grad_error(spd, off, g_exact) == pytest.approx(0.5)  # a factor bug is caught (cosine would be 1)
-    mvn = get_loss("mvn_nll")
-    ge = {"x": np.ones(2), "mu": -np.ones(2), "L": np.array([[1.0, 0.0], [2.0, 1.0]])}
-    full = dict(ge, L=np.array([[1.0, 7.0], [2.0, 1.0]]))  # upper part ignored: L's domain is lower-triangular
-    assert grad_errors(mvn, full, ge) == {"x": 0.0, "mu": 0.0, "L": 0.0}
-    nan_exact = {"A": np.full((2, 2), np.nan)}
-    assert math.isnan(grad_error(get_loss("logdet"), {"A": np.eye(2)}, nan_exact))
-    assert grad_error(get_loss("det"), {"A": np.full((2, 2), np.nan)}, {"A": np.eye(2)}) == math.inf
-
-
-def test_ratio():
-    assert ratio(2.0**-53 * 110, "float64", 10, 100.0) == pytest.approx(1.0)
-    assert ratio(2.0**-24 * 30, "float32", 20, 10.0) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="dtype"):
-        ratio(1.0, "float16", 1, 1.0)
 
 
 # -- slope fitting on synthetic curves -----------------------------------------------------------
@@ -160,7 +125,6 @@ def test_quick_sweep_end_to_end(tmp_path):
     assert {"median_R_value", "p90_R_value", "max_R_value", "slope_value", "expected_slope_value"} <= set(summary.columns)
     # every stable loss, in every framework, dtype, variant and on both axes, stays within R <= 30 and
     # fails nowhere it is defined; the naive forms break somewhere on the scale axis (their pitfall)
-    from matloss_ref import get_loss
 
     stable = summary[summary["loss"].map(lambda name: get_loss(name).naive_of is None)]
     counts = stable[["n_nan", "n_inf", "n_zero_grad", "n_exception"]].sum(axis=1)
@@ -195,12 +159,3 @@ def test_nan_status_survives_the_csv_round_trip(tmp_path):
     table = accuracy.read_table(path)
     assert list(table["status"]) == ["ok", "nan_returned"] and table["error"].iloc[1] == "NA"
     assert accuracy.summarize(table)["n_nan"].item() == 1
-
-
-def test_gradient_error_of_huge_finite_gradients_is_a_number():
-    """‖G − G*‖_F of gradients near the top of the float range used to overflow to inf/inf = NaN."""
-    spec = get_loss("det")
-    ref = {"A": np.full((3, 3), 2e300)}
-    assert grad_errors(spec, {"A": np.full((3, 3), 1e300)}, ref)["A"] == pytest.approx(0.5)
-    assert grad_errors(spec, {"A": np.full((3, 3), 1e-320)}, {"A": np.full((3, 3), 2e-320)})["A"] == pytest.approx(0.5)
-    assert grad_errors(spec, {"A": np.eye(3)}, {"A": np.zeros((3, 3))})["A"] == pytest.approx(3**0.5)  # absolute where G* = 0

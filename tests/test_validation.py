@@ -77,9 +77,79 @@ def test_unknown_argument():
 
 
 def test_singular_is_not_an_error_where_defined():
+    """Validation lets through singular input where the loss is defined; the values are the closed forms."""
     a = np.diag([1.0, 2.0, 0.0, 3.0])
-    spec = get_loss("det")
-    assert spec.value(A=a) == 0.0
-    spec.grad(A=a)
-    get_loss("logdet").value(A=a)  # +inf, not an error
-    get_loss("nuclear").value(A=a)
+    det = get_loss("det")
+    assert det.value(A=a) == 0.0
+    np.testing.assert_array_equal(det.grad(A=a)["A"], -np.diag([0.0, 0.0, 6.0, 0.0]))  # -cof(A): only the zero pivot's minor
+    assert get_loss("logdet").value(A=a) == np.inf  # -log|det A| at det A = 0
+    assert get_loss("nuclear").value(A=a) == 6.0  # 1 + 2 + 0 + 3
+
+
+
+
+# -- every per-element rule, with the bad element at a non-first batch position -------------------
+BATCH = (2, 3)
+AT = (1, 2)  # the last element: every earlier one is valid
+
+
+def _batched(loss, seed=0):
+    return get_loss(loss).sample(3, batch=BATCH, seed=seed)
+
+
+def _err_at(loss, arg, problem, inputs):
+    _err(loss, arg, problem, **inputs)
+    msg = _message(loss, inputs)
+    assert msg.endswith(f"(batch index {AT})"), msg
+
+
+def _message(loss, inputs):
+    with pytest.raises(ValueError) as err:
+        get_loss(loss).validate(inputs)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("loss", list_losses())
+@pytest.mark.parametrize("bad", ["NaN", "inf"])
+def test_non_finite_entry_in_a_later_batch_element_of_every_argument(loss, bad):
+    spec = get_loss(loss)
+    for arg in spec.inputs:
+        x = _batched(loss)
+        arr = x[arg].copy()
+        arr[AT].flat[-1] = np.nan if bad == "NaN" else -np.inf
+        _err_at(loss, arg, f"contains {bad} entries", dict(x, **{arg: arr}))
+
+
+def _replace(loss, arg, element):
+    x = _batched(loss)
+    arr = x[arg].copy()
+    arr[AT] = element
+    return dict(x, **{arg: arr})
+
+
+@pytest.mark.parametrize("loss, arg", [("logdet_spd", "S"), ("logdet_divergence", "P"), ("logdet_divergence", "T")])
+def test_spd_rules_in_a_later_batch_element(loss, arg):
+    asym = np.array([[2.0, 1.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]])
+    _err_at(loss, arg, "is not symmetric", _replace(loss, arg, asym))
+    _err_at(loss, arg, "not positive definite (Cholesky failed at column 2)", _replace(loss, arg, np.diag([1.0, -1.0, 1.0])))
+
+
+@pytest.mark.parametrize("loss", ["mvn_nll", "mvn_nll_naive"])
+def test_tril_rules_in_a_later_batch_element(loss):
+    upper = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    _err_at(loss, "L", "is not lower-triangular (entry [0, 2] = 0.5)", _replace(loss, "L", upper))
+    _err_at(loss, "L", "positive diagonal (entry [1, 1] = -2)", _replace(loss, "L", np.diag([1.0, -2.0, 1.0])))
+
+
+def test_domain_rule_in_a_later_batch_element():
+    _err_at("logdet_naive", "A", "det > 0", _replace("logdet_naive", "A", np.diag([1.0, 1.0, -1.0])))
+    # the shape rule of soft_orthogonality / srip (m >= n) holds for every element alike: it names the first
+    msg = _message("srip", {"W": np.ones((2, 3, 2, 3))})
+    assert msg.startswith("srip: W ") and "m >= n" in msg and msg.endswith("(batch index (0, 0))")
+
+
+def test_the_valid_earlier_elements_are_not_named():
+    """Only the offending element is named, and with the batch shape (2, 3) its index is (1, 2), not (0, 0)."""
+    x = _replace("logdet_spd", "S", np.diag([1.0, 1.0, -1.0]))
+    get_loss("logdet_spd").validate({"S": x["S"][:1]})  # the first row of the batch is valid
+    assert "(batch index (1, 2))" in _message("logdet_spd", x)
