@@ -79,11 +79,9 @@ def _state_rules(row: pd.Series, cell: dict) -> dict[str, str]:
         r = _num(row.get(f"max_R_{what}"))
         if r > R_MAX:
             out[f"max R ({what}) > {R_MAX:g}"] = f"max R = {r:.3g}"
-    for what in ("value", "grad"):
+    for what in ("value", "grad") if cell.get("dtype") == "float64" else ():
         slope, expected = _num(row.get(f"slope_{what}")), _num(row.get(f"expected_slope_{what}"))
-        if cell.get("dtype") != "float64":
-            continue
-        if not (math.isnan(slope) or math.isnan(expected)) and abs(slope - expected) > SLOPE_TOLERANCE:
+        if abs(slope - expected) > SLOPE_TOLERANCE:  # False where either is NaN (no fit, no expectation)
             out[f"slope ({what}) not within {SLOPE_TOLERANCE:g} of the expected"] = f"slope {slope:.3g}, expected {expected:g}"
     for col, label in (("n_nan", "NaN"), ("n_inf", "inf"), ("n_zero_grad", "zero gradient"), ("n_exception", "exception")):
         k = _num(row.get(col))
@@ -113,27 +111,22 @@ def compare_accuracy(baseline: pd.DataFrame, current: pd.DataFrame) -> tuple[lis
     out: list[Violation] = []
     for k, row in cur.iterrows():
         cell = dict(zip(CELL, k))
-        b = base.loc[k] if k in base.index else None
+        if k not in base.index:
+            continue  # no baseline: nothing to regress from (listed in the notes)
+        b = base.loc[k]
         if isinstance(b, pd.DataFrame):
             b = b.iloc[0]
-        now = _state_rules(row, cell)
-        before = _state_rules(b, cell) if b is not None else {}
-        for rule, detail in now.items():
-            if b is None:
-                continue  # no baseline: nothing to regress from (listed in the notes)
+        before = _state_rules(b, cell)
+        for rule, detail in _state_rules(row, cell).items():
             regression = rule not in before
             if not regression and rule.endswith("where defined"):
                 regression = _num(row[_count_col(rule)]) > _num(b[_count_col(rule)])
                 if regression:
                     detail += f" (baseline {int(_num(b[_count_col(rule)]))})"
             out.append(Violation(cell, rule, detail + ("" if regression else " (as in the baseline)"), regression))
-        if b is None:
-            continue
         for stat in ("median_R_value", "p90_R_value", "median_R_grad", "p90_R_grad"):
             now_v, base_v = _num(row.get(stat)), _num(b.get(stat))
-            if math.isnan(now_v) or math.isnan(base_v):
-                continue
-            if now_v > R_FACTOR * max(base_v, R_FLOOR):
+            if now_v > R_FACTOR * max(base_v, R_FLOOR):  # False where either is NaN
                 out.append(Violation(cell, f"{stat} > {R_FACTOR:g}x baseline", f"{now_v:.3g} vs {base_v:.3g}", True))
     return out, notes
 

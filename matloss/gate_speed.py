@@ -178,7 +178,7 @@ def _pairs(name: str, rounds: list[tuple[Samples, Samples]] | None) -> list[list
 
 
 def _median(x) -> float:
-    return statistics.median(x) if x and x != "absent" else math.nan
+    return statistics.median(x) if x else math.nan
 
 
 def exit_code(verdicts: Iterable[Verdict]) -> int:

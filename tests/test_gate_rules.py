@@ -220,3 +220,192 @@ def test_speed_exit_codes():
     same, slower, failed = (gs.Verdict("x", s) for s in ("same", "slower", "failed"))
     assert gs.exit_code([same]) == 0 and gs.exit_code([same, slower]) == 1 and gs.exit_code([slower, failed]) == 2
     assert gs.exit_code([gs.Verdict("x", "faster"), gs.Verdict("y", "added"), gs.Verdict("z", "removed")]) == 0
+
+
+# -- what the verdicts and violations carry (found by ./dev mutate: every field a report prints) ----
+def test_accuracy_violation_carries_the_cell_and_the_detail():
+    (reg,) = ga.compare_accuracy(pd.DataFrame([dict(CLEAN, n_nan=2)]), pd.DataFrame([dict(CLEAN, n_nan=3)]))[0]
+    assert reg.cell == CELL and reg.regression
+    assert reg.detail == "3 case(s) (baseline 2)"
+    (known,) = ga.compare_accuracy(pd.DataFrame([dict(CLEAN, max_R_grad=40.0)]), pd.DataFrame([dict(CLEAN, max_R_grad=35.0)]))[0]
+    assert known.cell == CELL and known.detail == "max R = 35 (as in the baseline)" and not known.regression
+    (new,) = ga.compare_accuracy(pd.DataFrame([CLEAN]), pd.DataFrame([dict(CLEAN, slope_grad=2.5)]))[0]
+    assert new.detail == "slope 2.5, expected 2"
+    (fac,) = ga.compare_accuracy(pd.DataFrame([dict(CLEAN, p90_R_value=2.0)]), pd.DataFrame([dict(CLEAN, p90_R_value=9.0)]))[0]
+    assert fac.cell == CELL and fac.detail == "9 vs 2" and fac.cell_name() == "torch/cpu/float64/eager det n=8 mode3"
+
+
+def test_accuracy_slope_exactly_at_the_tolerance_is_inside():
+    assert abs(0.5 - 0.2) == ga.SLOPE_TOLERANCE  # exactly representable: the boundary itself
+    assert _rules(dict(CLEAN, expected_slope_value=0.2), dict(CLEAN, expected_slope_value=0.2, slope_value=0.5)) == {}
+
+
+def test_accuracy_judges_every_cell_after_one_without_baseline():
+    first = dict(CLEAN, loss="aaa")  # sorts and iterates first; no baseline
+    cur = pd.DataFrame([first, dict(CLEAN, max_R_value=100.0, median_R_grad=9.0)])
+    violations, notes = ga.compare_accuracy(pd.DataFrame([CLEAN]), cur)
+    assert {v.rule for v in violations} == {"max R (value) > 30", "median_R_grad > 4x baseline"} and len(notes) == 1
+
+
+def test_accuracy_a_missing_statistic_does_not_hide_the_next():
+    base, cur = dict(CLEAN, median_R_value=math.nan), dict(CLEAN, median_R_value=math.nan, p90_R_grad=20.0)
+    assert _rules(base, cur) == {"p90_R_grad > 4x baseline": True}
+
+
+def test_accuracy_old_summaries_without_variant_or_axis_columns_match_the_defaults():
+    old = pd.DataFrame([{k: v for k, v in CLEAN.items() if k not in ("variant", "axis")}])
+    violations, notes = ga.compare_accuracy(old, pd.DataFrame([dict(CLEAN, max_R_value=50.0)]))
+    assert not notes and [v.rule for v in violations] == ["max R (value) > 30"]
+
+
+def test_accuracy_cells_match_across_int_and_float_columns():
+    """A CSV column with a blank reads as float (8.0): it still names the cell n = 8, svd mode 3."""
+    floats = pd.DataFrame([dict(CLEAN, n=8.0, svd_mode=3.0)])
+    violations, notes = ga.compare_accuracy(floats, pd.DataFrame([dict(CLEAN, max_R_value=50.0)]))
+    assert not notes and len(violations) == 1
+    violations, notes = ga.compare_accuracy(pd.DataFrame([CLEAN]), pd.DataFrame([dict(CLEAN, n=8.0, svd_mode=3.0, n_inf=1)]))
+    assert not notes and len(violations) == 1
+    assert violations[0].cell_name() == "torch/cpu/float64/eager det n=8 mode3"
+
+
+def test_accuracy_duplicate_baseline_rows():
+    """A duplicated cell holds "different case counts" (a corrupt baseline); without case counts the first row is used."""
+    with pytest.raises(ga.GridMismatch):
+        ga.compare_accuracy(pd.DataFrame([CLEAN, CLEAN]), pd.DataFrame([CLEAN]))
+    clean = {k: v for k, v in CLEAN.items() if k != "cases"}
+    base = pd.DataFrame([dict(clean, max_R_value=50.0), clean])
+    (v,) = ga.compare_accuracy(base, pd.DataFrame([dict(clean, max_R_value=40.0)]))[0]
+    assert not v.regression
+
+
+def test_accuracy_refuses_summaries_of_different_grids():
+    with pytest.raises(ga.GridMismatch, match=r"^1 cell\(s\) hold a different number of cases than the baseline "
+                                              r"\(e\.g\. torch cpu float64 eager det 8 3 default kappa\)"):
+        ga.compare_accuracy(pd.DataFrame([CLEAN]), pd.DataFrame([dict(CLEAN, cases=12)]))
+    # without a cases column on one side there is nothing to check
+    no_cases = pd.DataFrame([{k: v for k, v in CLEAN.items() if k != "cases"}])
+    assert ga.compare_accuracy(no_cases, pd.DataFrame([dict(CLEAN, cases=12)])) == ([], [])
+    assert ga.compare_accuracy(pd.DataFrame([dict(CLEAN, cases=12)]), no_cases) == ([], [])
+
+
+def test_accuracy_notes_name_the_cell():
+    gone = dict(CLEAN, loss="logdet")
+    _, notes = ga.compare_accuracy(pd.DataFrame([CLEAN, gone]), pd.DataFrame([CLEAN]))
+    assert notes == ["cell not in this run: torch cpu float64 eager logdet 8 3 default kappa"]
+
+
+def test_speed_presence_verdicts_carry_names_and_medians():
+    vs = {v.name: v for v in gs.decide({"gone": [1.0, 3.0, 2.0], "broke": [4.0, 5.0, 6.0], "back": None, "idle": None},
+                                       {"new": [7.0, 8.0, 9.0], "broke": None, "back": [1.0, 2.0, 3.0], "idle": None,
+                                        "newbroken": None})}
+    assert sorted(vs) == ["back", "broke", "gone", "idle", "new", "newbroken"]
+    assert (vs["gone"].status, vs["gone"].base_median) == ("removed", 2.0)
+    assert (vs["broke"].status, vs["broke"].base_median) == ("failed", 5.0)
+    assert (vs["new"].status, vs["new"].head_median) == ("added", 8.0)
+    assert (vs["back"].status, vs["back"].head_median) == ("added", 2.0)
+    assert vs["idle"].status == "same" and math.isnan(vs["idle"].base_median)
+    assert vs["newbroken"].status == "failed"  # new and failing: a failure, not an addition
+
+
+def test_speed_a_removed_case_does_not_stop_the_judging():
+    vs = gs.decide({"a": _flat(1.0), "b": _flat(1.0, seed=1)}, {"b": _flat(2.0, seed=2)})
+    assert [(v.name, v.status) for v in vs] == [("a", "removed"), ("b", "slower")]
+
+
+@pytest.mark.parametrize("factor", [1.0, 0.5])
+def test_speed_factor_must_exceed_one(factor):
+    with pytest.raises(ValueError, match=r"^factor must be > 1"):
+        gs.decide({}, {}, factor=factor)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, 1.5, -0.1])
+def test_speed_alpha_must_be_a_probability(alpha):
+    with pytest.raises(ValueError, match=r"^alpha must be in \(0, 1\)"):
+        gs.decide({}, {}, alpha=alpha)
+
+
+def test_speed_thresholds_are_strict():
+    """At exactly the factor, exactly 1/factor, or p exactly alpha: same."""
+    assert _one([1.0] * 6, [1.2] * 6).status == "same"  # 1.2 / 1.0 == FACTOR
+    assert _one([1.2] * 6, [1.0] * 6).status == "same"  # 1.0 / 1.2 == 1 / FACTOR
+    b, h = _flat(1.0, n=6, seed=1), _flat(1.5, n=6, seed=2)
+    p = _one(b, h).p_value
+    assert _one(b, h, alpha=p).status == "same" and _one(b, h, alpha=p * 1.000001).status == "slower"
+
+
+def test_speed_p_value_is_the_one_sided_rank_test():
+    """Six against six, every head sample slower: the exact one-sided p is 1 / C(12, 6)."""
+    v = _one([1.1, 1.2, 1.3, 1.4, 1.5, 1.6], [2.1, 2.2, 2.3, 2.4, 2.5, 2.6])
+    assert v.p_value == pytest.approx(1 / math.comb(12, 6), rel=1e-12)
+    f = _one([2.1, 2.2, 2.3, 2.4, 2.5, 2.6], [1.1, 1.2, 1.3, 1.4, 1.5, 1.6])
+    assert f.status == "faster" and f.p_value == pytest.approx(1 / math.comb(12, 6), rel=1e-12)
+
+
+def test_speed_zero_base_median_is_an_infinite_ratio():
+    v = _one([0.0] * 8, [1.0] * 8)
+    assert v.ratio == math.inf and v.status == "slower"
+
+
+def test_speed_faster_needs_every_round_too():
+    r1b, r1h = _flat(1.0, seed=1), _flat(0.6, seed=2)
+    r2b, r2h = _flat(1.0, seed=3), _flat(0.6, seed=4)
+    rounds = [({"b": r1b}, {"b": r1h}), ({"b": r2b}, {"b": r2h})]
+    assert _one(r1b + r2b, r1h + r2h, rounds=rounds).status == "faster"
+    r2h = _flat(0.9, seed=4)  # one round only 10 % faster
+    rounds = [({"b": r1b}, {"b": r1h}), ({"b": r2b}, {"b": r2h})]
+    v = _one(r1b + r2b, r1h + r2h, rounds=rounds)
+    assert v.ratio < 1 / gs.FACTOR and v.p_value < gs.ALPHA and v.status == "same"
+    # a round exactly at 1/factor is not beyond it
+    at = [({"b": [1.2] * 20}, {"b": [1.0] * 20}), ({"b": r1b}, {"b": r1h})]
+    assert _one([1.2] * 20 + r1b, [1.0] * 20 + r1h, rounds=at).status == "same"
+
+
+def test_speed_round_exactly_at_the_factor_is_not_beyond_it():
+    r1b, r1h = _flat(1.0, seed=1), _flat(1.6, seed=2)
+    at = [({"b": r1b}, {"b": r1h}), ({"b": [1.0] * 20}, {"b": [1.2] * 20})]
+    v = _one(r1b + [1.0] * 20, r1h + [1.2] * 20, rounds=at)
+    assert v.ratio > gs.FACTOR and v.p_value < gs.ALPHA and v.status == "same"
+
+
+def test_speed_round_ratios_skip_rounds_where_the_case_is_missing():
+    r1b, r1h = _flat(1.0, seed=1), _flat(1.6, seed=2)
+    rounds = [({"b": r1b}, {"b": r1h}), ({"b": _flat(1.0, seed=3)}, {}), ({}, {"b": _flat(1.0, seed=4)})]
+    assert gs._round_ratios("b", rounds) == [pytest.approx(np.median(r1h) / np.median(r1b))]
+    assert _one(r1b, r1h, rounds=rounds).status == "slower"
+
+
+def test_paired_faster_and_its_p_value():
+    v = _paired([0.7, 0.71, 0.69, 0.7, 0.72, 0.7])
+    ratio, p_greater = gs.blocked_ratio([0.7, 0.71, 0.69, 0.7, 0.72, 0.7])
+    assert v.status == "faster" and v.p_value == pytest.approx(1.0 - p_greater) and v.p_value < 1e-6
+
+
+@pytest.mark.parametrize("rounds", [
+    lambda: [({"b": [1.0, 2.0]}, {"b": [1.5, 3.0, 4.0]})] * 4,  # sample counts differ
+    lambda: [({"b": [1.0, 2.0]}, {"b": [1.5, 3.0]})] * 3 + [({"b": [1.0, 2.0]}, {})],  # missing on the head side
+    lambda: [({"b": [1.0, 2.0]}, {"b": [1.5, 3.0]})] * 3 + [({}, {"b": [1.5, 3.0]})],  # missing on the base side
+    lambda: [({"b": [0.0, 2.0]}, {"b": [1.5, 3.0]})] * 4,  # a zero base sample: no ratio
+])
+def test_pairs_only_when_every_round_pairs_up(rounds):
+    assert gs._pairs("b", rounds()) is None
+
+
+def test_blocked_ratio_perfect_fits():
+    assert gs.blocked_ratio([1.5] * 4) == (pytest.approx(1.5), 0.0)
+    assert gs.blocked_ratio([0.5] * 4) == (pytest.approx(0.5), 1.0)
+    assert gs.blocked_ratio([1.0] * 4) == (1.0, 0.5)
+
+
+def test_blocked_ratio_p_value_is_the_t_test_of_the_intercept():
+    """An independent least-squares fit: log r = mean + effect·order, t on n − 2 degrees of freedom."""
+    from scipy.stats import t
+
+    ratios = [1.1, 1.3, 1.2, 1.25, 1.05]
+    y = np.log(ratios)
+    X = np.column_stack([np.ones(len(y)), [-1.0, 1.0, -1.0, 1.0, -1.0]])
+    beta, res, *_ = np.linalg.lstsq(X, y, rcond=None)
+    s2 = float(res[0]) / (len(y) - 2)
+    se = math.sqrt(s2 * np.linalg.inv(X.T @ X)[0, 0])
+    ratio, p = gs.blocked_ratio(ratios)
+    assert ratio == pytest.approx(math.exp(beta[0]), rel=1e-12)
+    assert p == pytest.approx(float(t.sf(beta[0] / se, len(y) - 2)), rel=1e-9)

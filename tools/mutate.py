@@ -31,6 +31,7 @@ import ast
 import csv
 import difflib
 import fnmatch
+import functools
 import json
 import os
 import subprocess
@@ -139,19 +140,24 @@ def status(code: int | None) -> str:
     return KILLED.get(code) or TIMEOUT.get(code) or CRASHED.get(code) or OTHER.get(code, "suspicious")
 
 
-def mutant_diff(name: str) -> str:
-    """The one-line change of mutant ``name``, from the original and mutated functions mutmut wrote."""
-    module, _, fn = name.rpartition(".")
-    base = fn.rsplit("__mutmut_", 1)[0]
+@functools.cache
+def _mutant_bodies(module: str) -> dict[str, list[str]]:
+    """{function name: body lines} of every function mutmut wrote for ``module`` (originals and mutants)."""
     src = ROOT / "mutants" / (module.replace(".", "/") + ".py")
     text = src.read_text()
-    tree = ast.parse(text)
-    defs = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in (f"{base}__mutmut_orig", fn):
-            body = ast.get_source_segment(text, node).splitlines()[1:]  # without the def line (its name differs)
-            defs[node.name] = body
-    orig, mut = defs.get(f"{base}__mutmut_orig"), defs.get(fn)
+    lines = text.splitlines()
+    out = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
+            out[node.name] = lines[node.body[0].lineno - 1 : node.end_lineno]  # without the def line (its name differs)
+    return out
+
+
+def mutant_diff(name: str) -> str:
+    """The change of mutant ``name``, from the original and mutated functions mutmut wrote."""
+    module, _, fn = name.rpartition(".")
+    bodies = _mutant_bodies(module)
+    orig, mut = bodies.get(fn.rsplit("__mutmut_", 1)[0] + "__mutmut_orig"), bodies.get(fn)
     if orig is None or mut is None:
         return "?"
     changed = [line[1:].strip() for line in difflib.unified_diff(orig, mut, lineterm="", n=0)
