@@ -1,0 +1,320 @@
+"""The instruction-count channel: the instructions of one warm call of a CPU speed case, under callgrind.
+
+Wall time on a shared machine moves by tens of percent between runs of the same code; the
+number of instructions one call executes does not. Per case (the timing grid's CPU cases at
+:data:`SHAPES`):
+
+- the case's warm callable is built exactly as the timing suites build it
+  (:func:`matloss.cases.prepared`: same inputs, same compile, first call done), called once more,
+  then counted: callgrind's client requests zero the counters, switch instrumentation on around
+  exactly one call, off again, and dump the counts under the case's label
+  (:mod:`matloss.callgrind`); Python's garbage collector is off around the call, as under timeit;
+- the process runs under valgrind with instrumentation off outside those windows
+  (``--instr-atstart=no``: imports and compiles run at valgrind's uninstrumented speed), one
+  thread in every library pool (:data:`matloss.threads.SINGLE_THREAD_ENV`),
+  ``PYTHONHASHSEED=0``, and address randomisation off (``setarch -R``) where setarch exists;
+- cases are batched: one valgrind process per framework, after one ordinary (valgrind-free)
+  pass that fills the persistent compile caches, so compiled cases load their programs instead of
+  compiling them under valgrind;
+- every batch runs twice, in two processes. A case whose two counts differ by more than
+  :data:`TOLERANCE` (0.1 %) is *nondeterministic*: reported with what was seen (threads alive
+  during the call) and left out of the channel.
+
+``python -m matloss.instructions [--bench REGEX] [--out FILE]`` measures and writes the table;
+the asv suite ``suites/bench_instructions.py`` reports it as ``track_`` benchmarks, and
+``matloss gate speed --metric instructions`` compares two commits with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .threads import SINGLE_THREAD_ENV
+
+#: the sizes of the channel: the timing grid's small and middle single-problem sizes (n = 512 and
+#: the batched shape would more than double the batch under valgrind for little information: the
+#: counts of a loss scale smoothly with n)
+SHAPES = ("16", "128")
+#: two counts of one case further apart than this (relative) make it nondeterministic
+TOLERANCE = 1e-3
+REPEATS = 2
+#: calls of the prepared case before the counted one (the preparation already made the first)
+WARM_CALLS = int(os.environ.get("MATLOSS_INSTRUCTIONS_WARM", "1"))
+#: what valgrind can run and what keeps a count repeatable: valgrind 3.19 decodes no AVX-512, so
+#: torch's kernels are pinned to AVX2 and inductor compiles for Haswell (natively too, in the warm
+#: pass that fills the compile cache the valgrind processes load); jax runs each computation on the
+#: calling thread (with asynchronous dispatch another thread works during the counted call, and its
+#: share varies from run to run)
+VALGRIND_ENV = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "TORCHINDUCTOR_CPP_MARCH": "haswell",
+    "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false",
+}
+
+FIELDS = ["name", "loss", "framework", "device", "dtype", "shape", "mode", "backward", "status",
+          "instructions", "ir_1", "ir_2", "spread", "threads", "reason"]
+
+
+@dataclass
+class Case:
+    name: str  # asv's name of the timing benchmark this counts
+    case: tuple[str, ...]  # (loss, framework, device, dtype, shape, mode)
+    backward: bool
+
+    @property
+    def framework(self) -> str:
+        return self.case[1]
+
+
+def grid(bench: str | None = None, shapes: Sequence[str] = SHAPES) -> list[Case]:
+    """The CPU timing cases at ``shapes`` (whose asv name matches ``bench`` when given), in grid order."""
+    from . import cases as common
+
+    regex = re.compile(bench) if bench else None
+    out = []
+    for name, case, backward in common.timing_cases():
+        if case[2] != "cpu" or case[4] not in shapes:
+            continue
+        if regex is not None and not regex.search(name):
+            continue
+        out.append(Case(name, tuple(case), backward))
+    return out
+
+
+# -- the worker: runs under valgrind, one framework's cases --------------------------------------
+def _threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
+def worker(case_file: Path, out_dir: Path) -> None:
+    """Count each case of ``case_file`` (JSON: ``cases``, a list of [name, case, backward], and
+    ``warm_calls``, the calls made before the counted one); write
+    ``status.jsonl`` lines and one callgrind dump per counted case, labelled with its index."""
+    from . import cases as common
+    from .callgrind import client
+
+    cg = client()
+    input_dir = out_dir / "inputs"
+    input_dir.mkdir(exist_ok=True)
+    spec = json.loads(case_file.read_text())
+    todo, warm_calls = spec["cases"], spec["warm_calls"]
+    with open(out_dir / f"status-{os.getpid()}.jsonl", "w") as status:
+        for i, (name, case, backward) in enumerate(todo):
+            rec: dict = {"index": i, "name": name}
+            try:
+                step = common.prepared(*case, backward=backward, input_dir=str(input_dir))
+                for _ in range(warm_calls):
+                    step()
+                gc.collect()
+                gc.disable()
+                try:
+                    rec["threads"] = _threads()
+                    cg.zero()
+                    cg.start()
+                    step()
+                    cg.stop()
+                    cg.dump(f"case {i}")
+                finally:
+                    gc.enable()
+                rec["status"] = "ok"
+            except NotImplementedError as exc:
+                rec.update(status="skip", reason=str(exc))
+            except Exception as exc:  # the case fails on this commit: a result, not a crash
+                rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
+            status.write(json.dumps(rec) + "\n")
+            status.flush()
+
+
+# -- the parent: batches, repeats, determinism -----------------------------------------------------
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(SINGLE_THREAD_ENV)
+    env["PYTHONHASHSEED"] = "0"
+    env["MATLOSS_BENCH_THREADS"] = "1"
+    env.update(VALGRIND_ENV)
+    env.update(extra or {})
+    return env
+
+
+def _command(valgrind: bool, out_dir: Path, case_file: Path) -> list[str]:
+    py = [sys.executable, "-m", "matloss.instructions", "--worker", str(case_file), str(out_dir)]
+    if not valgrind:
+        return py
+    from .callgrind import valgrind as valgrind_path
+
+    vg = [valgrind_path(), "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_dir}/cg.%p",
+          "--separate-threads=yes", "--dump-line=no", "--dump-instr=no", "--compress-strings=no", "--compress-pos=no", "--quiet"]
+    setarch = shutil.which("setarch")
+    return ([setarch, os.uname().machine, "-R"] if setarch else []) + vg + py
+
+
+def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Path | None, env: dict[str, str], log,
+               warm_calls: int = WARM_CALLS) -> dict:
+    """One process over ``cases``: {index: (status, instructions or None, threads, reason)}."""
+    out_dir = work / tag
+    out_dir.mkdir(parents=True)
+    case_file = out_dir / "cases.json"
+    case_file.write_text(json.dumps({"warm_calls": warm_calls, "cases": [[c.name, list(c.case), c.backward] for c in cases]}))
+    t0 = time.monotonic()
+    r = subprocess.run(_command(valgrind, out_dir, case_file), cwd=cwd, env=env, capture_output=True, text=True)
+    print(f"[instructions] {tag}: {len(cases)} cases in {time.monotonic() - t0:.0f} s", file=log, flush=True)
+    got: dict[int, list] = {}
+    for p in out_dir.glob("status-*.jsonl"):
+        for line in p.read_text().splitlines():
+            rec = json.loads(line)
+            got[rec["index"]] = [rec["status"], None, rec.get("threads"), rec.get("reason", "")]
+    if r.returncode and len(got) < len(cases):  # a crash: the cases it did not reach failed with it
+        why = (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[-1][:300]
+        for i in range(len(cases)):
+            got.setdefault(i, ["error", None, None, f"the batch process died: {why}"])
+    if valgrind:
+        from .callgrind import label_of, totals
+
+        for prof in out_dir.glob("cg.*"):
+            label = label_of(prof)
+            if label and label.startswith("case "):
+                got[int(label.split()[1])][1] = totals(prof)
+    return got
+
+
+def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = None, cwd: Path | None = None,
+            env: dict[str, str] | None = None, warm: bool = True, log=sys.stderr) -> list[dict]:
+    """Count ``cases`` (``repeats`` valgrind processes per framework, ``jobs`` at a time); one row per case.
+
+    ``cwd`` / ``env`` run another checkout's code (the gate runs each commit's worktree)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    jobs = jobs or os.cpu_count() or 1
+    env = _env(env)
+    by_fw: dict[str, list[Case]] = {}
+    for c in cases:
+        by_fw.setdefault(c.framework, []).append(c)
+    work = Path(tempfile.mkdtemp(prefix="matloss-instructions-"))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            if warm:  # fill the compile caches outside valgrind (compiled cases only need it)
+                warmups = {fw: [c for c in cs if c.case[5] == "compiled"] for fw, cs in by_fw.items()}
+                list(pool.map(lambda fw: _run_batch(warmups[fw], False, work, f"warm-{fw}", cwd, env, log),
+                              [fw for fw in warmups if warmups[fw]]))
+            tasks = [(fw, k) for k in range(repeats) for fw in by_fw]
+            results = dict(zip(tasks, pool.map(lambda t: _run_batch(by_fw[t[0]], True, work, f"{t[0]}-{t[1]}", cwd, env, log), tasks)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rows = []
+    for fw, cs in by_fw.items():
+        for i, c in enumerate(cs):
+            runs = [results[(fw, k)].get(i, ["error", None, None, "not reached"]) for k in range(repeats)]
+            rows.append(_row(c, runs))
+    return rows
+
+
+def _row(c: Case, runs: list[list]) -> dict:
+    loss, fw, device, dtype, shape, mode = c.case
+    row = {"name": c.name, "loss": loss, "framework": fw, "device": device, "dtype": dtype, "shape": shape, "mode": mode,
+           "backward": c.backward, "instructions": None, "ir_1": None, "ir_2": None, "spread": None,
+           "threads": max((r[2] or 0) for r in runs), "reason": ""}
+    statuses = {r[0] for r in runs}
+    if statuses != {"ok"}:
+        bad = next(r for r in runs if r[0] != "ok")
+        row.update(status=bad[0], reason=bad[3])
+        return row
+    counts = [r[1] for r in runs]
+    if any(x is None for x in counts):
+        row.update(status="error", reason="no callgrind dump (was the process under valgrind?)")
+        return row
+    row["ir_1"], row["ir_2"] = counts[0], counts[-1]
+    spread = (max(counts) - min(counts)) / min(counts) if min(counts) > 0 else float("inf")
+    row["spread"] = spread
+    if spread > TOLERANCE:
+        why = f"{row['threads']} threads alive during the call" if row["threads"] and row["threads"] > 1 else "single-threaded"
+        row.update(status="nondeterministic", reason=f"counts {min(counts)}..{max(counts)} ({spread:.2%} apart); {why}")
+        return row
+    row.update(status="ok", instructions=round(sum(counts) / len(counts)))
+    return row
+
+
+def write(rows: Iterable[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in FIELDS})
+    os.replace(tmp, path)
+
+
+def read(path: Path) -> list[dict]:
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r["instructions"] = int(r["instructions"]) if r["instructions"] else None
+        r["backward"] = r["backward"] == "True"
+    return rows
+
+
+def summary(rows: list[dict]) -> str:
+    from collections import Counter
+
+    c = Counter(r["status"] for r in rows)
+    measured = c["ok"] + c["nondeterministic"]
+    share = c["ok"] / measured if measured else float("nan")
+    return (f"{len(rows)} cases: {c['ok']} deterministic, {c['nondeterministic']} nondeterministic "
+            f"({share:.1%} of those measured deterministic to {TOLERANCE:.1%}), {c['skip']} skipped, {c['error']} failed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:
+        worker(Path(argv[1]), Path(argv[2]))
+        return 0
+    ap = argparse.ArgumentParser(prog="python -m matloss.instructions", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bench", default=None, help="regex of timing benchmark names to count (default: every CPU case at n = 16, 128)")
+    ap.add_argument("--out", type=Path, default=None, help="CSV to write (default: print the summary only)")
+    ap.add_argument("--repeats", type=int, default=REPEATS, help="processes per batch (default 2; 1 skips the determinism check)")
+    ap.add_argument("--jobs", type=int, default=None, help="valgrind processes at once (default: one per core)")
+    ns = ap.parse_args(argv)
+    if ns.repeats < 1:
+        ap.error(f"--repeats must be >= 1, got {ns.repeats}")
+    if ns.jobs is not None and ns.jobs < 1:
+        ap.error(f"--jobs must be >= 1, got {ns.jobs}")
+    if ns.out is not None and ns.out.is_dir():
+        ap.error(f"--out {ns.out} is a directory; give a file name")
+    try:
+        from .callgrind import client, valgrind
+
+        valgrind()
+        client()
+    except Exception as exc:
+        print(f"matloss instructions: {exc}", file=sys.stderr)
+        return 2
+    todo = grid(ns.bench)
+    if not todo:
+        ap.error(f"--bench {ns.bench!r} matches no CPU timing case")
+    t0 = time.monotonic()
+    rows = measure(todo, repeats=ns.repeats, jobs=ns.jobs)
+    print(summary(rows) + f"; {time.monotonic() - t0:.0f} s")
+    if ns.out:
+        write(rows, ns.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
