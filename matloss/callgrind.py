@@ -86,8 +86,8 @@ def _cache_dir() -> Path:
 
 
 @functools.cache
-def client() -> Client:
-    """The compiled client, built on first use (a second or so) and cached on disk."""
+def library() -> Path:
+    """The compiled client's shared library, built on first use (a second or so) and cached on disk."""
     h = header()
     cc = shutil.which(os.environ.get("CC", "cc"))
     digest = hashlib.sha256(SOURCE.encode() + h.read_bytes()).hexdigest()[:16]
@@ -105,7 +105,13 @@ def client() -> Client:
             if r.returncode:
                 raise Unavailable(f"building the callgrind client failed: {r.stderr.strip()[-500:]}")
             os.replace(out, so)  # atomic: concurrent builders agree
-    lib = ctypes.CDLL(str(so))
+    return so
+
+
+@functools.cache
+def client() -> Client:
+    """The client requests, callable from this process."""
+    lib = ctypes.CDLL(str(library()))
     lib.matloss_cg_dump.argtypes = [ctypes.c_char_p]
     lib.matloss_cg_running.restype = ctypes.c_uint
     return Client(lib)

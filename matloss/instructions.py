@@ -2,20 +2,22 @@
 
 Wall time on a shared machine moves by tens of percent between runs of the same code; the
 number of instructions one call executes does not. Per case (the timing grid's CPU cases at
-:data:`SHAPES`):
+:data:`SHAPES` and :data:`DTYPES`):
 
 - the case's warm callable is built exactly as the timing suites build it
-  (:func:`matloss.cases.prepared`: same inputs, same compile, first call done), called once more,
-  then counted: callgrind's client requests zero the counters, switch instrumentation on around
-  exactly one call, off again, and dump the counts under the case's label
-  (:mod:`matloss.callgrind`); Python's garbage collector is off around the call, as under timeit;
+  (:func:`matloss.cases.prepared`: same inputs, same compile, first call done), called
+  :data:`WARM_CALLS` more times, then :data:`COUNTED_CALLS` calls are counted one by one:
+  callgrind's client requests (valgrind's own ``callgrind.h``, :mod:`matloss.callgrind`) zero
+  the counters, switch instrumentation on around exactly one call, off again, and dump the
+  counts under the case's label; Python's garbage collector is off meanwhile, as under timeit.
+  The case's count is the minimum of those calls;
 - the process runs under valgrind with instrumentation off outside those windows
   (``--instr-atstart=no``: imports and compiles run at valgrind's uninstrumented speed), one
   thread in every library pool (:data:`matloss.threads.SINGLE_THREAD_ENV`),
-  ``PYTHONHASHSEED=0``, and address randomisation off (``setarch -R``) where setarch exists;
-- cases are batched: one valgrind process per framework, after one ordinary (valgrind-free)
-  pass that fills the persistent compile caches, so compiled cases load their programs instead of
-  compiling them under valgrind;
+  ``PYTHONHASHSEED=0``, address randomisation off (``setarch -R``) and :data:`VALGRIND_ENV`;
+- cases are batched: one valgrind process per framework (``_instructions_worker.py``), after one
+  ordinary (valgrind-free) pass that fills the persistent compile caches, so compiled cases load
+  their programs instead of compiling them under valgrind;
 - every batch runs twice, in two processes. A case whose two counts differ by more than
   :data:`TOLERANCE` (0.1 %) is *nondeterministic*: reported with what was seen (threads alive
   during the call) and left out of the channel.
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import json
 import os
 import re
@@ -40,7 +41,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .threads import SINGLE_THREAD_ENV
@@ -48,12 +49,18 @@ from .threads import SINGLE_THREAD_ENV
 #: the sizes of the channel: the timing grid's small and middle single-problem sizes (n = 512 and
 #: the batched shape would more than double the batch under valgrind for little information: the
 #: counts of a loss scale smoothly with n)
-SHAPES = ("16", "128")
+SHAPES = ("128",)
+DTYPES = ("float64",)
 #: two counts of one case further apart than this (relative) make it nondeterministic
 TOLERANCE = 1e-3
 REPEATS = 2
-#: calls of the prepared case before the counted one (the preparation already made the first)
-WARM_CALLS = int(os.environ.get("MATLOSS_INSTRUCTIONS_WARM", "1"))
+#: calls of the prepared case before the counted ones (the preparation already made the first)
+WARM_CALLS = 5
+#: consecutive calls counted per case in one process; the case's count is their minimum. Single
+#: calls of torch eager differ by up to 17 % within a process and 0.1-2 % between processes
+#: (allocator and dispatcher state); the minimum of five was identical across processes in every
+#: case we tried (docs/speed.md)
+COUNTED_CALLS = 5
 #: what valgrind can run and what keeps a count repeatable: valgrind 3.19 decodes no AVX-512, so
 #: torch's kernels are pinned to AVX2 and inductor compiles for Haswell (natively too, in the warm
 #: pass that fills the compile cache the valgrind processes load); jax runs each computation on the
@@ -66,7 +73,7 @@ VALGRIND_ENV = {
 }
 
 FIELDS = ["name", "loss", "framework", "device", "dtype", "shape", "mode", "backward", "status",
-          "instructions", "ir_1", "ir_2", "spread", "threads", "reason"]
+          "instructions", "ir_1", "ir_2", "spread", "call_spread", "threads", "reason"]
 
 
 @dataclass
@@ -80,66 +87,20 @@ class Case:
         return self.case[1]
 
 
-def grid(bench: str | None = None, shapes: Sequence[str] = SHAPES) -> list[Case]:
-    """The CPU timing cases at ``shapes`` (whose asv name matches ``bench`` when given), in grid order."""
+def grid(bench: str | None = None, shapes: Sequence[str] = SHAPES, dtypes: Sequence[str] = DTYPES) -> list[Case]:
+    """The CPU timing cases at ``shapes`` and ``dtypes`` (whose asv name matches ``bench`` when
+    given), in grid order."""
     from . import cases as common
 
     regex = re.compile(bench) if bench else None
     out = []
     for name, case, backward in common.timing_cases():
-        if case[2] != "cpu" or case[4] not in shapes:
+        if case[2] != "cpu" or case[4] not in shapes or case[3] not in dtypes:
             continue
         if regex is not None and not regex.search(name):
             continue
         out.append(Case(name, tuple(case), backward))
     return out
-
-
-# -- the worker: runs under valgrind, one framework's cases --------------------------------------
-def _threads() -> int:
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return 0
-
-
-def worker(case_file: Path, out_dir: Path) -> None:
-    """Count each case of ``case_file`` (JSON: ``cases``, a list of [name, case, backward], and
-    ``warm_calls``, the calls made before the counted one); write
-    ``status.jsonl`` lines and one callgrind dump per counted case, labelled with its index."""
-    from . import cases as common
-    from .callgrind import client
-
-    cg = client()
-    input_dir = out_dir / "inputs"
-    input_dir.mkdir(exist_ok=True)
-    spec = json.loads(case_file.read_text())
-    todo, warm_calls = spec["cases"], spec["warm_calls"]
-    with open(out_dir / f"status-{os.getpid()}.jsonl", "w") as status:
-        for i, (name, case, backward) in enumerate(todo):
-            rec: dict = {"index": i, "name": name}
-            try:
-                step = common.prepared(*case, backward=backward, input_dir=str(input_dir))
-                for _ in range(warm_calls):
-                    step()
-                gc.collect()
-                gc.disable()
-                try:
-                    rec["threads"] = _threads()
-                    cg.zero()
-                    cg.start()
-                    step()
-                    cg.stop()
-                    cg.dump(f"case {i}")
-                finally:
-                    gc.enable()
-                rec["status"] = "ok"
-            except NotImplementedError as exc:
-                rec.update(status="skip", reason=str(exc))
-            except Exception as exc:  # the case fails on this commit: a result, not a crash
-                rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
-            status.write(json.dumps(rec) + "\n")
-            status.flush()
 
 
 # -- the parent: batches, repeats, determinism -----------------------------------------------------
@@ -153,8 +114,11 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+_WORKER_SOURCE = Path(__file__).with_name("_instructions_worker.py")
+
+
 def _command(valgrind: bool, out_dir: Path, case_file: Path) -> list[str]:
-    py = [sys.executable, "-m", "matloss.instructions", "--worker", str(case_file), str(out_dir)]
+    py = [sys.executable, "-c", _WORKER_SOURCE.read_text(), str(case_file), str(out_dir)]
     if not valgrind:
         return py
     from .callgrind import valgrind as valgrind_path
@@ -165,32 +129,54 @@ def _command(valgrind: bool, out_dir: Path, case_file: Path) -> list[str]:
     return ([setarch, os.uname().machine, "-R"] if setarch else []) + vg + py
 
 
+@dataclass
+class Outcome:
+    """One case in one batch process."""
+
+    status: str  # ok, skip, error
+    threads: int | None = None
+    reason: str = ""
+    calls: list[int] = field(default_factory=list)  # the counted calls' instructions, in order
+
+    @property
+    def count(self) -> int | None:
+        return min(self.calls) if self.calls else None
+
+
 def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Path | None, env: dict[str, str], log,
-               warm_calls: int = WARM_CALLS) -> dict:
-    """One process over ``cases``: {index: (status, instructions or None, threads, reason)}."""
+               warm_calls: int = WARM_CALLS) -> dict[int, Outcome]:
+    """One process over ``cases``: {index in ``cases``: its outcome}."""
     out_dir = work / tag
     out_dir.mkdir(parents=True)
     case_file = out_dir / "cases.json"
-    case_file.write_text(json.dumps({"warm_calls": warm_calls, "cases": [[c.name, list(c.case), c.backward] for c in cases]}))
+    from .callgrind import library
+
+    case_file.write_text(json.dumps({"warm_calls": warm_calls, "counted_calls": COUNTED_CALLS, "client": str(library()),
+                                     "cases": [[c.name, list(c.case), c.backward] for c in cases]}))
     t0 = time.monotonic()
     r = subprocess.run(_command(valgrind, out_dir, case_file), cwd=cwd, env=env, capture_output=True, text=True)
     print(f"[instructions] {tag}: {len(cases)} cases in {time.monotonic() - t0:.0f} s", file=log, flush=True)
-    got: dict[int, list] = {}
+    got: dict[int, Outcome] = {}
     for p in out_dir.glob("status-*.jsonl"):
         for line in p.read_text().splitlines():
             rec = json.loads(line)
-            got[rec["index"]] = [rec["status"], None, rec.get("threads"), rec.get("reason", "")]
+            got[rec["index"]] = Outcome(rec["status"], rec.get("threads"), rec.get("reason", ""))
     if r.returncode and len(got) < len(cases):  # a crash: the cases it did not reach failed with it
         why = (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[-1][:300]
         for i in range(len(cases)):
-            got.setdefault(i, ["error", None, None, f"the batch process died: {why}"])
+            got.setdefault(i, Outcome("error", reason=f"the batch process died: {why}"))
     if valgrind:
         from .callgrind import label_of, totals
 
+        per_call: dict[tuple[int, int], int] = {}
         for prof in out_dir.glob("cg.*"):
             label = label_of(prof)
             if label and label.startswith("case "):
-                got[int(label.split()[1])][1] = totals(prof)
+                _, i, _, k = label.split()  # "case I call K"
+                key = (int(i), int(k))
+                per_call[key] = per_call.get(key, 0) + totals(prof)  # one file per thread: summed
+        for (i, _), n in sorted(per_call.items()):
+            got[i].calls.append(n)
     return got
 
 
@@ -220,26 +206,26 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
     rows = []
     for fw, cs in by_fw.items():
         for i, c in enumerate(cs):
-            runs = [results[(fw, k)].get(i, ["error", None, None, "not reached"]) for k in range(repeats)]
+            runs = [results[(fw, k)].get(i, Outcome("error", reason="not reached")) for k in range(repeats)]
             rows.append(_row(c, runs))
     return rows
 
 
-def _row(c: Case, runs: list[list]) -> dict:
+def _row(c: Case, runs: list[Outcome]) -> dict:
     loss, fw, device, dtype, shape, mode = c.case
     row = {"name": c.name, "loss": loss, "framework": fw, "device": device, "dtype": dtype, "shape": shape, "mode": mode,
-           "backward": c.backward, "instructions": None, "ir_1": None, "ir_2": None, "spread": None,
-           "threads": max((r[2] or 0) for r in runs), "reason": ""}
-    statuses = {r[0] for r in runs}
-    if statuses != {"ok"}:
-        bad = next(r for r in runs if r[0] != "ok")
-        row.update(status=bad[0], reason=bad[3])
+           "backward": c.backward, "instructions": None, "ir_1": None, "ir_2": None, "spread": None, "call_spread": None,
+           "threads": max((r.threads or 0) for r in runs), "reason": ""}
+    bad = next((r for r in runs if r.status != "ok"), None)
+    if bad is not None:
+        row.update(status=bad.status, reason=bad.reason)
         return row
-    counts = [r[1] for r in runs]
+    counts = [r.count for r in runs]
     if any(x is None for x in counts):
         row.update(status="error", reason="no callgrind dump (was the process under valgrind?)")
         return row
     row["ir_1"], row["ir_2"] = counts[0], counts[-1]
+    row["call_spread"] = max((max(r.calls) - min(r.calls)) / min(r.calls) for r in runs)
     spread = (max(counts) - min(counts)) / min(counts) if min(counts) > 0 else float("inf")
     row["spread"] = spread
     if spread > TOLERANCE:
@@ -248,6 +234,11 @@ def _row(c: Case, runs: list[list]) -> dict:
         return row
     row.update(status="ok", instructions=round(sum(counts) / len(counts)))
     return row
+
+
+def table(rows: Iterable[dict]) -> dict[tuple, dict]:
+    """{(loss, framework, dtype, shape, mode, backward): row}: how the asv suite looks a case up."""
+    return {(r["loss"], r["framework"], r["dtype"], r["shape"], r["mode"], r["backward"]): r for r in rows}
 
 
 def write(rows: Iterable[dict], path: Path) -> None:
@@ -282,9 +273,6 @@ def summary(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--worker"]:
-        worker(Path(argv[1]), Path(argv[2]))
-        return 0
     ap = argparse.ArgumentParser(prog="python -m matloss.instructions", description=__doc__.split("\n\n")[0])
     ap.add_argument("--bench", default=None, help="regex of timing benchmark names to count (default: every CPU case at n = 16, 128)")
     ap.add_argument("--out", type=Path, default=None, help="CSV to write (default: print the summary only)")

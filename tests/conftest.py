@@ -34,8 +34,9 @@ def _fresh_implementations_under_mutmut():
 
 # -- hypothesis profiles (tests/test_properties.py) ---------------------------------------------
 # "ci" (the default) is bounded for the CI budget and derandomised, so two runs draw the same
-# inputs; "deep" is a longer randomised local run: pytest --hypothesis-profile=deep
-# (./dev test --deep). A failure prints the shrunk example, the sampling call that rebuilds its
+# inputs; "deep" is a longer randomised local run (./dev test --hypothesis-profile=deep);
+# "mutation" is the short one ./dev mutate selects, as every mutant reruns the tests. A failure
+# prints the shrunk example, the sampling call that rebuilds its
 # inputs, and the seed to rerun it with.
 try:
     from hypothesis import HealthCheck, settings
@@ -45,4 +46,5 @@ else:
     _common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     settings.register_profile("ci", max_examples=25, derandomize=True, database=None, **_common)
     settings.register_profile("deep", max_examples=250, **_common)
+    settings.register_profile("mutation", max_examples=10, derandomize=True, database=None, **_common)
     settings.load_profile(os.environ.get("MATLOSS_HYPOTHESIS_PROFILE", "ci"))

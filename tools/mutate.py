@@ -16,11 +16,17 @@ test passes *survives*. This script chooses what to mutate, runs mutmut, and rep
 A survivor either gets a test that kills it or is listed, with the reason it cannot be killed
 (an equivalent mutant), in ``tools/mutation_equivalent.csv``; the score is killed / (mutants −
 equivalent). mutmut keeps its results in ``mutants/`` and retests only functions whose code
-changed, so a second run is quick. Usage (docs/mutation.md):
+changed.
 
-    ./dev mutate                       # every group
-    ./dev mutate --group gates         # one group (repeatable)
-    ./dev mutate --changed [--base REV]  # only files changed since REV (default HEAD~1), uncommitted edits included
+Every mutant reruns the tests that call its function, and the property and conformance tests
+of a framework implementation take tens of seconds, so all ~6,600 mutants would take hours on
+two cores. By default each group is therefore a seeded random *sample* of its mutants
+(``--sample``, 30 each): the rate is an estimate, printed with its 95 % (Wilson) interval, and
+the same seed draws the same sample. ``--all`` tests every mutant. Usage (docs/testing.md):
+
+    ./dev mutate                       # a sample of every group (about half an hour)
+    ./dev mutate --group gates --all   # every mutant of one group (repeatable)
+    ./dev mutate --changed [--base REV]  # files changed since REV (default HEAD~1), uncommitted edits included
     ./dev mutate --report              # print the last results without running anything
 """
 
@@ -34,6 +40,7 @@ import fnmatch
 import functools
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -44,6 +51,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT = ROOT / "tools" / "mutation_equivalent.csv"
 SUMMARY = ROOT / "results" / "mutation" / "summary.csv"
+SAMPLE = ROOT / "mutants" / "matloss-sample.json"  # the mutants the last run chose (for --report)
+SAMPLE_SIZE = 30
+SEED = 0
+
+# mutmut writes the mutants as the first step of `mutmut run`; this runs that step alone, so the
+# sample can be drawn from the mutants' names before any test runs
+GENERATE = (
+    "from mutmut.__main__ import copy_src_dir, copy_also_copy_files, setup_source_paths, create_mutants\n"
+    "from mutmut.mutation.trampoline import set_mutant_under_test\n"
+    "set_mutant_under_test('mutant_generation'); copy_src_dir(); copy_also_copy_files(); setup_source_paths()\n"
+    "create_mutants({children})\n"
+)
 
 FACTORIES = frozenset({"torch", "jax", "tensorflow"})
 
@@ -173,13 +192,44 @@ def read_equivalent() -> dict[str, tuple[str, str]]:
         return {r["mutant"]: (r["change"], r["reason"]) for r in csv.DictReader(f)}
 
 
-def report(groups: list[Group], globs: dict[str, str], results: dict[str, int | None], verbose: bool = True) -> tuple[list[dict], int]:
+def group_of(name: str, globs: dict[str, str]) -> str | None:
+    return next((grp for pat, grp in globs.items() if fnmatch.fnmatchcase(name, pat)), None)
+
+
+def draw(names: list[str], globs: dict[str, str], size: int, seed: int) -> list[str]:
+    """A seeded random sample of at most ``size`` in-scope mutants per group (sorted first, so the
+    same mutants and seed give the same sample)."""
+    by_group: dict[str, list[str]] = {}
+    for name in sorted(names):
+        g = group_of(name, globs)
+        if g is not None:
+            by_group.setdefault(g, []).append(name)
+    rng = random.Random(seed)
+    out = []
+    for g in sorted(by_group):
+        pool = by_group[g]
+        out += pool if len(pool) <= size else sorted(rng.sample(pool, size))
+    return out
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """95 % interval of a rate of k in n (scipy's Wilson score interval)."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    from scipy.stats import binomtest
+
+    ci = binomtest(k, n).proportion_ci(0.95, method="wilson")
+    return (ci.low, ci.high)
+
+
+def report(groups: list[Group], globs: dict[str, str], results: dict[str, int | None], verbose: bool = True,
+           sampled: bool = False) -> tuple[list[dict], int]:
     equivalent = read_equivalent()
     per: dict[str, Counter] = {g.name: Counter() for g in groups}
     survivors: dict[str, list[str]] = {g.name: [] for g in groups}
     stale = []
     for name, code in sorted(results.items()):
-        group = next((grp for pat, grp in globs.items() if fnmatch.fnmatchcase(name, pat)), None)
+        group = group_of(name, globs)
         if group is None:
             continue
         st = status(code)
@@ -202,17 +252,23 @@ def report(groups: list[Group], globs: dict[str, str], results: dict[str, int | 
         caught = c["killed"] + c["timeout"] + c["crashed"]
         judged = total - c["equivalent"]
         score = caught / judged if judged else float("nan")
-        rows.append({"group": g.name, "mutants": total, "killed": c["killed"], "timeout": c["timeout"], "crashed": c["crashed"],
+        low, high = wilson(caught, judged)
+        rows.append({"group": g.name, "sampled": sampled, "mutants": total,
+                     "killed": c["killed"], "timeout": c["timeout"], "crashed": c["crashed"],
                      "survived": c["survived"] + c["no tests"], "equivalent": c["equivalent"],
                      "unfinished": c["not checked"] + c["suspicious"] + c["skipped"],
                      "raw_kill_rate": round(caught / total, 4) if total else float("nan"),
-                     "score": round(score, 4), "target": g.target})
+                     "score": round(score, 4), "ci_low": round(low, 4), "ci_high": round(high, 4), "target": g.target})
         if total and not score >= g.target:
             below += 1
-    print(f"{'group':<11} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} {'raw':>6} {'score':>6} {'target':>6}")
+    print(("a sample of each group's mutants (--all for every one); " if sampled else "")
+          + "score = caught / (mutants - equivalent), with its 95 % interval")
+    print(f"{'group':<11} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} {'raw':>6} {'score':>6} "
+          f"{'95% interval':>14} {'target':>6}")
     for r in rows:
         print(f"{r['group']:<11} {r['mutants']:>7} {r['killed'] + r['timeout'] + r['crashed']:>7} {r['survived']:>8} "
-              f"{r['equivalent']:>6} {r['raw_kill_rate']:>6.1%} {r['score']:>6.1%} {r['target']:>6.0%}"
+              f"{r['equivalent']:>6} {r['raw_kill_rate']:>6.1%} {r['score']:>6.1%} "
+              f"{r['ci_low']:>6.1%}-{r['ci_high']:<6.1%} {r['target']:>6.0%}"
               + ("" if not r["unfinished"] else f"  ({r['unfinished']} not finished)"))
     if verbose:
         for g in groups:
@@ -251,12 +307,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--group", action="append", choices=GROUP_NAMES, help="a group to mutate (repeatable; default all)")
     ap.add_argument("--changed", action="store_true", help="only the files changed since --base")
     ap.add_argument("--base", default="HEAD~1", help="the revision --changed compares with (default HEAD~1)")
+    ap.add_argument("--all", action="store_true", help="every mutant in scope (default: a sample of each group)")
+    ap.add_argument("--sample", type=int, default=SAMPLE_SIZE, help=f"mutants drawn per group (default {SAMPLE_SIZE})")
+    ap.add_argument("--seed", type=int, default=SEED, help=f"seed of the sample (default {SEED})")
     ap.add_argument("--max-children", type=int, default=os.cpu_count() or 1, help="mutants tested at once (default: one per core)")
     ap.add_argument("--report", action="store_true", help="print the last results; run nothing")
     ap.add_argument("--quiet", action="store_true", help="rates only, no survivor list")
     ns = ap.parse_args(argv)
     if ns.max_children < 1:
         ap.error(f"--max-children must be >= 1, got {ns.max_children}")
+    if ns.sample < 1:
+        ap.error(f"--sample must be >= 1, got {ns.sample}")
     if ns.base != "HEAD~1" and not ns.changed:
         ap.error("--base needs --changed")
     return ns
@@ -275,10 +336,21 @@ def main(argv: list[str] | None = None) -> int:
         env.update({k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
         env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         env["TF_NUM_INTRAOP_THREADS"] = env["TF_NUM_INTEROP_THREADS"] = "1"
+        env["MATLOSS_HYPOTHESIS_PROFILE"] = "mutation"
         mutmut = Path(sys.executable).with_name("mutmut")
-        cmd = [str(mutmut), "run", "--max-children", str(ns.max_children), *sorted(globs)]
         t0 = time.monotonic()
-        print(f"mutate: {len(globs)} functions in {', '.join(g.name for g in groups)}; mutmut run ...", flush=True)
+        if ns.all:
+            targets = sorted(globs)
+            SAMPLE.unlink(missing_ok=True)
+            what = f"every mutant of {len(globs)} functions"
+        else:
+            subprocess.run([sys.executable, "-c", GENERATE.format(children=ns.max_children)], cwd=ROOT, env=env,
+                           check=True, stdout=subprocess.DEVNULL)
+            targets = draw(list(load_results()), globs, ns.sample, ns.seed)
+            SAMPLE.write_text(json.dumps(targets))
+            what = f"{len(targets)} mutants drawn (seed {ns.seed}, at most {ns.sample} a group) from {len(globs)} functions"
+        cmd = [str(mutmut), "run", "--max-children", str(ns.max_children), *targets]
+        print(f"mutate: {what} in {', '.join(g.name for g in groups)}; mutmut run ...", flush=True)
         rc = subprocess.run(cmd, cwd=ROOT, env=env).returncode
         print(f"mutate: mutmut finished in {time.monotonic() - t0:.0f} s (exit {rc})")
         if rc not in (0, 1):
@@ -287,7 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print("mutate: no results yet (run ./dev mutate)")
         return 1
-    rows, below = report(groups, globs, results, verbose=not ns.quiet)
+    sampled = SAMPLE.exists()
+    if sampled:
+        chosen = set(json.loads(SAMPLE.read_text()))
+        results = {k: v for k, v in results.items() if k in chosen}
+    rows, below = report(groups, globs, results, verbose=not ns.quiet, sampled=sampled)
     if not ns.report and not ns.changed:
         write_summary(rows)
     return 1 if below else 0

@@ -34,6 +34,10 @@ def add_arguments(p) -> None:
     p.add_argument("--pairs", type=_args.positive_int, default=None,
                    help="speed, paired runner: sample pairs per case and round (default 10, at least 3)")
     p.add_argument("--launch-method", default=None, choices=["spawn", "forkserver"], help="speed, asv runner: asv's launch method")
+    p.add_argument("--metric", default="time", choices=["time", "instructions"],
+                   help="speed: what to compare: wall time (default) or instructions under callgrind (matloss.gate_instructions)")
+    p.add_argument("--threshold", type=_args.fraction, default=None,
+                   help="speed, instructions: relative change that counts (default 0.01)")
     p.add_argument("--samples-out", default=None, help="speed: also write every round's samples and the verdicts to this JSON file")
 
 
@@ -48,7 +52,15 @@ def _speed(ns) -> int:
 
     if len(ns.rest) != 2:
         raise _args.UsageError("speed needs two commits: BASE HEAD")
+    if ns.metric == "instructions" and (ns.factor is not None or ns.runner != "paired" or ns.rounds or ns.pairs):
+        raise _args.UsageError("--metric instructions takes no --factor, --runner, --rounds or --pairs (counts need no statistics)")
+    if ns.metric == "time" and ns.threshold is not None:
+        raise _args.UsageError("--threshold is for --metric instructions; wall time uses --factor")
     try:
+        if ns.metric == "instructions":
+            from matloss import gate_instructions
+
+            return gate_instructions.run(ns)
         return gate_speed.run_speed_gate(ns)
     except Exception as exc:  # a broken run must not read as "slower" (exit 1): it is a failure to run
         print(f"matloss gate speed: could not run: {type(exc).__name__}: {exc}", file=sys.stderr)

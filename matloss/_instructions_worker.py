@@ -1,0 +1,69 @@
+"""One valgrind process of the instruction channel (``matloss/instructions.py``): one commit's code.
+
+Started as ``python -c <this file's text> CASES OUT`` under valgrind, with the commit's worktree
+as the working directory (and first on ``PYTHONPATH``), so the cases are built by that commit's
+``matloss.cases``; this file itself imports nothing else of matloss, so it works on any commit
+that has ``matloss.cases.prepared``. ``CASES`` is JSON: ``cases`` (a list of [name, case,
+backward]), ``warm_calls`` (calls before counting), ``counted_calls`` and ``client`` (the compiled
+callgrind client, :func:`matloss.callgrind.library`). Per case it writes one ``status-PID.jsonl``
+line and, through callgrind's client requests, one profile per counted call labelled
+``case I call K``: counters zeroed, instrumentation on around exactly that call, off again, with
+Python's garbage collector off (as under timeit).
+"""
+
+import ctypes
+import gc
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def threads():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
+def main(case_file, out_dir):
+    from matloss import cases as common
+
+    spec = json.loads(Path(case_file).read_text())
+    cg = ctypes.CDLL(spec["client"])
+    cg.matloss_cg_dump.argtypes = [ctypes.c_char_p]
+    input_dir = Path(out_dir) / "inputs"
+    input_dir.mkdir(exist_ok=True)
+    with open(Path(out_dir) / f"status-{os.getpid()}.jsonl", "w") as status:
+        for i, (name, case, backward) in enumerate(spec["cases"]):
+            rec = {"index": i, "name": name}
+            t0 = time.monotonic()
+            try:
+                step = common.prepared(*case, backward=backward, input_dir=str(input_dir))
+                for _ in range(spec["warm_calls"]):
+                    step()
+                gc.collect()
+                gc.disable()
+                try:
+                    rec["threads"] = threads()
+                    for k in range(spec["counted_calls"]):
+                        cg.matloss_cg_zero()
+                        cg.matloss_cg_start()
+                        step()
+                        cg.matloss_cg_stop()
+                        cg.matloss_cg_dump(f"case {i} call {k}".encode())
+                finally:
+                    gc.enable()
+                rec["status"] = "ok"
+            except NotImplementedError as exc:
+                rec.update(status="skip", reason=str(exc))
+            except Exception as exc:  # the case fails on this commit: a result, not a crash
+                rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
+            rec["seconds"] = round(time.monotonic() - t0, 1)
+            status.write(json.dumps(rec) + "\n")
+            status.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

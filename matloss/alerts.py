@@ -1,0 +1,114 @@
+"""Alerts from history: change points in each benchmark's series over the committed asv results.
+
+A pair of runs cannot tell a change from a slow moment of the machine; a series can. For every
+benchmark case of one machine (``results/<machine>/*.json``), its values in commit order (the
+first-parent history of ``HEAD``; result files of commits outside it are ignored) are split into
+constant segments by asv's own step detection (:func:`asv.step_detect.detect_steps`, the one
+``asv publish`` runs for its Regressions page), and the upward steps that explain the change from
+the best value to the latest are reported by :func:`asv.step_detect.detect_regressions`, keeping
+those of at least ``threshold`` (relative). An alert names the commit where the series stepped.
+
+Thresholds per channel (:data:`THRESHOLDS`): instructions 1 % (counts hold still to 0.1 %);
+time 10 % (asv's segmentation absorbs most of this machine's noise, but not all of it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+
+THRESHOLDS = {"instructions": 0.01, "time": 0.10}
+
+
+@dataclass
+class Alert:
+    name: str  # "benchmark(param, ...)"
+    commit: str  # the first commit of the higher segment
+    previous: str  # the last commit of the lower segment
+    before: float
+    after: float
+
+    @property
+    def ratio(self) -> float:
+        return self.after / self.before if self.before > 0 else math.inf
+
+
+def detect(name: str, commits: Sequence[str], values: Sequence[float | None], threshold: float) -> list[Alert]:
+    """The regressions of one series (``values[i]`` measured at ``commits[i]``, oldest first;
+    None / NaN where missing)."""
+    from asv.step_detect import detect_regressions, detect_steps
+
+    if not threshold > 0:
+        raise ValueError(f"threshold must be > 0, got {threshold}")
+    if len(commits) != len(values):
+        raise ValueError(f"{name}: {len(commits)} commits but {len(values)} values")
+    y = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
+    if sum(v is not None for v in y) < 2:
+        return []
+    steps = detect_steps(y)
+    _, _, positions = detect_regressions(steps, threshold=threshold)
+    out = []
+    for before, after, v_before, v_after in positions or []:
+        out.append(Alert(name, commits[after], commits[before], v_before, v_after))
+    return out
+
+
+def history(root: Path, rev: str = "HEAD") -> list[str]:
+    """Full hashes of the first-parent history of ``rev``, oldest first."""
+    out = subprocess.run(["git", "rev-list", "--first-parent", "--reverse", rev], cwd=root, capture_output=True, text=True)
+    if out.returncode:
+        raise ValueError(f"git rev-list {rev}: {out.stderr.strip()}")
+    return out.stdout.split()
+
+
+def _param_text(p: str) -> str:
+    return p.strip("'") if p.startswith("'") else p
+
+
+def series(machine_dir: Path, commits: Sequence[str], unit: str) -> dict[str, dict[str, float | None]]:
+    """{"benchmark(p1, p2, ...)": {commit: value}} of the benchmarks whose unit is ``unit``
+    ("seconds" or "instructions"), read from asv's result files (``benchmarks.json`` beside the
+    machine directory gives each benchmark's unit)."""
+    info = json.loads((machine_dir.parent / "benchmarks.json").read_text())
+    wanted = {name for name, b in info.items() if isinstance(b, dict) and b.get("unit") == unit}
+    position = {c: i for i, c in enumerate(commits)}
+    out: dict[str, dict[str, float | None]] = {}
+    for path in sorted(machine_dir.glob("*.json")):
+        if path.name == "machine.json":
+            continue
+        data = json.loads(path.read_text())
+        commit = data.get("commit_hash", "")
+        if commit not in position:
+            continue
+        cols = data.get("result_columns", [])
+        for bench, entry in data.get("results", {}).items():
+            if bench not in wanted:
+                continue
+            row = dict(zip(cols, entry))
+            values = row.get("result")
+            params = row.get("params") or [[]]
+            if not isinstance(values, list):
+                continue
+            for combo, v in zip(product(*params), values):
+                key = f"{bench}({', '.join(_param_text(p) for p in combo)})"
+                out.setdefault(key, {})[commit] = None if v is None else float(v)
+    return out
+
+
+def scan(machine_dir: Path, root: Path, metric: str, threshold: float | None = None, rev: str = "HEAD") -> tuple[list[Alert], int, int]:
+    """(alerts, series scanned, commits with results) over one machine's results."""
+    if metric not in THRESHOLDS:
+        raise ValueError(f"metric must be one of {', '.join(THRESHOLDS)}, got {metric!r}")
+    threshold = THRESHOLDS[metric] if threshold is None else threshold
+    commits = history(root, rev)
+    found = series(machine_dir, commits, "instructions" if metric == "instructions" else "seconds")
+    used = sorted({c for s in found.values() for c in s}, key=commits.index)
+    alerts = []
+    for name, by_commit in sorted(found.items()):
+        alerts += detect(name, used, [by_commit.get(c) for c in used], threshold)
+    return alerts, len(found), len(used)

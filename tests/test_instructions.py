@@ -1,0 +1,165 @@
+"""The instruction channel (matloss.instructions, matloss.callgrind), its gate and the alerts from history."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pytest
+
+from matloss import alerts, gate_instructions, instructions
+from matloss.callgrind import label_of, totals
+from matloss.instructions import Case, Outcome, _row
+
+CASE = Case("bench_speed.Forward.time_forward('frobenius', 'numpy', 'cpu', 'float64', '128', 'eager')",
+            ("frobenius", "numpy", "cpu", "float64", "128", "eager"), False)
+
+
+# -- reading callgrind's profiles ----------------------------------------------------------------
+PROFILE = """# callgrind format
+version: 1
+creator: callgrind-3.19.0
+pid: 4242
+cmd:  python -c ...
+part: 3
+
+desc: I1 cache:
+desc: Timerange: Basic block 1000 - 2000
+desc: Trigger: Client Request: case 7 call 2
+
+positions: line
+events: Ir
+summary: 123456
+
+fn=(1) foo
+0 100
+totals: 123456
+"""
+
+
+def test_totals_and_label_are_read_from_a_callgrind_profile(tmp_path):
+    p = tmp_path / "cg.4242.3"
+    p.write_text(PROFILE)
+    assert totals(p) == 123456
+    assert label_of(p) == "case 7 call 2"
+    p.write_text("events: Ir\nfn=(1) foo\n")
+    assert label_of(p) is None
+    with pytest.raises(ValueError, match="no totals"):
+        totals(p)
+
+
+# -- a case's row: the minimum of the counted calls, compared across processes -------------------
+def test_a_case_counts_the_minimum_of_its_calls_and_is_deterministic_when_processes_agree():
+    row = _row(CASE, [Outcome("ok", 1, calls=[1050, 1000, 1001]), Outcome("ok", 1, calls=[1000, 1020])])
+    assert row["status"] == "ok" and row["instructions"] == 1000 and row["spread"] == 0
+    assert row["call_spread"] == pytest.approx(0.05)
+
+
+def test_processes_that_disagree_beyond_the_tolerance_make_a_case_nondeterministic():
+    inside = _row(CASE, [Outcome("ok", 1, calls=[100000]), Outcome("ok", 1, calls=[100099])])
+    assert inside["status"] == "ok" and inside["instructions"] == 100050
+    outside = _row(CASE, [Outcome("ok", 3, calls=[100000]), Outcome("ok", 1, calls=[100101])])
+    assert outside["status"] == "nondeterministic" and outside["instructions"] is None
+    assert "3 threads" in outside["reason"] and "0.10%" in outside["reason"]
+
+
+def test_a_skip_or_error_in_any_process_is_the_row_and_a_missing_dump_is_an_error():
+    assert _row(CASE, [Outcome("ok", calls=[5]), Outcome("skip", reason="no compiled mode")])["status"] == "skip"
+    err = _row(CASE, [Outcome("error", reason="ValueError: x"), Outcome("ok", calls=[5])])
+    assert err["status"] == "error" and err["reason"] == "ValueError: x"
+    assert _row(CASE, [Outcome("ok"), Outcome("ok", calls=[5])])["status"] == "error"
+
+
+def test_the_channel_grid_is_every_cpu_case_at_its_size_and_dtype():
+    cases = instructions.grid()
+    assert cases and all(c.case[2] == "cpu" and c.case[3] in instructions.DTYPES and c.case[4] in instructions.SHAPES for c in cases)
+    assert {c.backward for c in cases} == {False, True}
+    assert instructions.grid(r"'frobenius', 'numpy'") == [c for c in cases if c.case[:2] == ("frobenius", "numpy")]
+
+
+def test_rows_survive_the_csv(tmp_path):
+    rows = [_row(CASE, [Outcome("ok", 1, calls=[7]), Outcome("ok", 1, calls=[7])]),
+            _row(CASE, [Outcome("skip", reason="why, with a comma")] * 2)]
+    instructions.write(rows, tmp_path / "t.csv")
+    back = instructions.read(tmp_path / "t.csv")
+    assert [r["status"] for r in back] == ["ok", "skip"] and back[0]["instructions"] == 7 and back[1]["reason"] == "why, with a comma"
+    assert instructions.table(back)[("frobenius", "numpy", "float64", "128", "eager", False)] is back[-1]
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("cc") is None, reason="needs valgrind and a C compiler")
+def test_numpy_counts_are_identical_in_two_valgrind_processes():
+    rows = instructions.measure(instructions.grid(r"\('frobenius', 'numpy', 'cpu', 'float64', '128', 'eager'\)"), log=None)
+    assert len(rows) == 2 and {r["backward"] for r in rows} == {False, True}
+    for r in rows:
+        assert r["status"] == "ok", r
+        assert r["ir_1"] == r["ir_2"] and 10_000 < r["instructions"] < 10_000_000
+    fwd, bwd = sorted(rows, key=lambda r: r["backward"])
+    assert bwd["instructions"] > fwd["instructions"]  # forward + backward does more than forward
+
+
+# -- the instruction gate's rule -----------------------------------------------------------------
+def _ok(n):
+    return {"status": "ok", "instructions": n, "reason": ""}
+
+
+def test_the_gate_blocks_just_beyond_one_percent_and_not_just_inside():
+    (v,) = gate_instructions.decide({"a": _ok(100000)}, {"a": _ok(101001)})
+    assert v.status == "slower" and v.ratio == pytest.approx(1.01001)
+    (v,) = gate_instructions.decide({"a": _ok(100000)}, {"a": _ok(100999)})
+    assert v.status == "same"
+    (v,) = gate_instructions.decide({"a": _ok(101001)}, {"a": _ok(100000)})
+    assert v.status == "faster"
+    (v,) = gate_instructions.decide({"a": _ok(100000)}, {"a": _ok(102000)}, threshold=0.05)
+    assert v.status == "same"
+
+
+def test_the_gate_never_blocks_on_an_unmeasured_case_and_fails_on_a_broken_one():
+    nondet = {"status": "nondeterministic", "instructions": None, "reason": "counts 1..2"}
+    broken = {"status": "error", "instructions": None, "reason": "RuntimeError"}
+    verdicts = {v.name: v.status for v in gate_instructions.decide(
+        {"n": _ok(1), "f": _ok(1), "r": _ok(1), "fixed": broken},
+        {"n": nondet, "f": broken, "a": _ok(1), "fixed": _ok(1)})}
+    assert verdicts == {"n": "unmeasured", "f": "failed", "r": "removed", "a": "added", "fixed": "added"}
+    from matloss.gate_speed import exit_code
+
+    assert exit_code(gate_instructions.decide({"n": _ok(1)}, {"n": nondet})) == 0
+    with pytest.raises(ValueError, match="threshold"):
+        gate_instructions.decide({}, {}, threshold=0)
+
+
+# -- alerts from history: asv's step detection over a series -------------------------------------
+COMMITS = [f"c{i:02d}" for i in range(40)]
+
+
+def test_a_three_percent_step_in_an_instruction_series_is_flagged_at_its_commit():
+    rng = np.random.default_rng(1)
+    y = 393082 * np.where(np.arange(40) >= 23, 1.03, 1.0) * (1 + rng.normal(0, 2e-4, 40))  # 0.02 % jitter
+    (a,) = alerts.detect("x", COMMITS, list(y), alerts.THRESHOLDS["instructions"])
+    assert (a.previous, a.commit) == ("c22", "c23") and a.ratio == pytest.approx(1.03, rel=2e-3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_fifteen_percent_step_in_a_noisy_time_series_is_flagged_at_its_commit(seed):
+    rng = np.random.default_rng(seed)
+    y = 1e-4 * np.exp(rng.normal(0, 0.03, 40)) * np.where(np.arange(40) >= 20, 1.15, 1.0)  # 3 % noise
+    found = alerts.detect("t", COMMITS, list(y), alerts.THRESHOLDS["time"])
+    assert [a.commit for a in found] == ["c20"]
+
+
+@pytest.mark.parametrize("sigma", [0.03, 0.08])
+def test_noise_alone_flags_nothing(sigma):
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        assert alerts.detect("t", COMMITS, list(1e-4 * np.exp(rng.normal(0, sigma, 40))), alerts.THRESHOLDS["time"]) == []
+        counts = 393082 * (1 + rng.normal(0, 2e-4, 40))
+        assert alerts.detect("i", COMMITS, list(counts), alerts.THRESHOLDS["instructions"]) == []
+
+
+def test_missing_points_are_skipped_and_a_step_back_down_is_no_regression():
+    y = [100.0] * 10 + [None, math.nan] + [110.0] * 10
+    (a,) = alerts.detect("x", COMMITS[:22], y, 0.05)
+    assert a.commit == "c12"
+    assert alerts.detect("x", COMMITS[:20], [110.0] * 10 + [100.0] * 10, 0.05) == []
+    with pytest.raises(ValueError, match="commits"):
+        alerts.detect("x", COMMITS[:3], [1.0], 0.05)
