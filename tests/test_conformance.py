@@ -1,6 +1,11 @@
-"""Every loss in every available framework, eager and compiled, float32 and float64, against the exact truth."""
+"""Every loss in every available framework, eager and compiled, float32 and float64, against the exact truth.
+
+On the device ``MATLOSS_TEST_DEVICE`` names (default ``cpu``; ``./dev gpu-check`` sets ``cuda``);
+a framework without that device skips with the reason."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -11,6 +16,7 @@ from matloss_ref.metrics import grad_errors, value_error
 
 TOL = {"float64": 1e-10, "float32": 1e-4}
 SIZES = (2, 3, 8)
+DEVICE = os.environ.get("MATLOSS_TEST_DEVICE", "cpu")
 BATCHES = ((), (3,))
 
 
@@ -38,6 +44,8 @@ def test_value_and_grad_match_exact(loss, fw_name, mode, dtype):
         pytest.skip(f"{fw_name} unavailable: {fw.reason}")
     if mode not in fw.modes:
         pytest.skip(f"{fw_name} has no {mode} mode")
+    if DEVICE not in fw.devices():
+        pytest.skip(f"{fw_name} has no {DEVICE} device here")
     spec = get_loss(loss)
     failures = []
     for n in SIZES:
@@ -50,7 +58,7 @@ def test_value_and_grad_match_exact(loss, fw_name, mode, dtype):
                 pytest.fail("no orthogonality_l1 sample away from the kinks")
             res = spec.exact_result(**x)
             try:
-                v, g = fw.value_and_grad(loss, x, dtype=dtype, mode=mode)
+                v, g = fw.value_and_grad(loss, x, dtype=dtype, mode=mode, device=DEVICE)
             except Unsupported as exc:
                 failures.append(f"n={n} batch={batch}: {exc}")
                 continue
