@@ -16,7 +16,7 @@ def lu_slogdet(a: np.ndarray) -> tuple[float, float]:
     lu, piv = sl.lu_factor(a, check_finite=False)
     d = np.diag(lu)
     swaps = np.count_nonzero(piv != np.arange(piv.size))
-    sign = (-1.0) ** swaps * np.prod(np.sign(d))
+    sign = d.dtype.type((-1.0) ** swaps * np.prod(np.sign(d)))  # in the working dtype: float32 stays float32
     with np.errstate(divide="ignore"):
         return sign, np.sum(np.log(np.abs(d)))
 
