@@ -152,6 +152,7 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
     from .callgrind import library
 
     case_file.write_text(json.dumps({"warm_calls": warm_calls, "counted_calls": COUNTED_CALLS, "client": str(library()),
+                                     "input_dir": str(work / "inputs"),
                                      "cases": [[c.name, list(c.case), c.backward] for c in cases]}))
     t0 = time.monotonic()
     r = subprocess.run(_command(valgrind, out_dir, case_file), cwd=cwd, env=env, capture_output=True, text=True)
@@ -180,6 +181,21 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
     return got
 
 
+def _warmups(by_fw: dict[str, list[Case]]) -> dict[str, list[Case]]:
+    """The cases of the ordinary pass before the valgrind batches: every compiled case (its
+    program goes to the persistent compile cache) and one case per input (loss, dtype, shape), so
+    no valgrind process draws an input (drawing one is ~10× slower under valgrind)."""
+    out: dict[str, list[Case]] = {fw: [c for c in cs if c.case[5] == "compiled"] for fw, cs in by_fw.items()}
+    drawn = {(c.case[0], c.case[3], c.case[4]) for cs in out.values() for c in cs}
+    for fw, cs in by_fw.items():
+        for c in cs:
+            key = (c.case[0], c.case[3], c.case[4])
+            if key not in drawn:
+                drawn.add(key)
+                out[fw].append(c)
+    return out
+
+
 def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = None, cwd: Path | None = None,
             env: dict[str, str] | None = None, warm: bool = True, log=sys.stderr) -> list[dict]:
     """Count ``cases`` (``repeats`` valgrind processes per framework, ``jobs`` at a time); one row per case.
@@ -193,10 +209,11 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
     for c in cases:
         by_fw.setdefault(c.framework, []).append(c)
     work = Path(tempfile.mkdtemp(prefix="matloss-instructions-"))
+    (work / "inputs").mkdir()  # one input directory for every batch of this measurement
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            if warm:  # fill the compile caches outside valgrind (compiled cases only need it)
-                warmups = {fw: [c for c in cs if c.case[5] == "compiled"] for fw, cs in by_fw.items()}
+            if warm:  # outside valgrind: fill the compile caches and draw every input once
+                warmups = _warmups(by_fw)
                 list(pool.map(lambda fw: _run_batch(warmups[fw], False, work, f"warm-{fw}", cwd, env, log),
                               [fw for fw in warmups if warmups[fw]]))
             tasks = [(fw, k) for k in range(repeats) for fw in by_fw]
