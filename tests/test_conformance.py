@@ -18,6 +18,7 @@ TOL = {"float64": 1e-10, "float32": 1e-4}
 SIZES = (2, 3, 8)
 DEVICE = os.environ.get("MATLOSS_TEST_DEVICE", "cpu")
 BATCHES = ((), (3,))
+RECTANGULAR = ("matrix", "stack")  # the argument kinds whose core may be m × n with m != n
 
 
 def _cases():
@@ -48,27 +49,29 @@ def test_value_and_grad_match_exact(loss, fw_name, mode, dtype):
         pytest.skip(f"{fw_name} has no {DEVICE} device here")
     spec = get_loss(loss)
     failures = []
-    for n in SIZES:
-        for batch in BATCHES:
-            for seed in range(20):
-                x = spec.sample(n, kappa=10.0, dtype=dtype, seed=seed, batch=batch)
-                if _orthogonality_ok(spec, x):
-                    break
-            else:
-                pytest.fail("no orthogonality_l1 sample away from the kinks")
-            res = spec.exact_result(**x)
-            try:
-                v, g = fw.value_and_grad(loss, x, dtype=dtype, mode=mode, device=DEVICE)
-            except Unsupported as exc:
-                failures.append(f"n={n} batch={batch}: {exc}")
-                continue
-            verr = value_error(spec, v, res.value, res.scale)
-            gerr = grad_errors(spec, g, res.grads)
-            for k, arr in g.items():
-                assert arr.shape == x[k].shape, f"{k}: gradient shape {arr.shape} != input shape {x[k].shape}"
-            if not verr <= TOL[dtype]:
-                failures.append(f"n={n} batch={batch}: value error {verr:.3g} (got {v!r}, exact {res.value!r})")
-            bad = {k: e for k, e in gerr.items() if not e <= TOL[dtype]}
-            if bad:
-                failures.append(f"n={n} batch={batch}: gradient error {bad}")
+    shapes = [(n, None, batch) for n in SIZES for batch in BATCHES]
+    if any(a.kind in RECTANGULAR for a in spec.args):  # tall and wide too, and a batch of them
+        shapes += [(3, 5, ()), (5, 3, ()), (5, 3, (2,))]
+    for n, m, batch in shapes:
+        for seed in range(20):
+            x = spec.sample(n, m=m, kappa=10.0, dtype=dtype, seed=seed, batch=batch)
+            if _orthogonality_ok(spec, x):
+                break
+        else:
+            pytest.fail("no orthogonality_l1 sample away from the kinks")
+        res = spec.exact_result(**x)
+        try:
+            v, g = fw.value_and_grad(loss, x, dtype=dtype, mode=mode, device=DEVICE)
+        except Unsupported as exc:
+            failures.append(f"n={n} m={m} batch={batch}: {exc}")
+            continue
+        verr = value_error(spec, v, res.value, res.scale)
+        gerr = grad_errors(spec, g, res.grads)
+        for k, arr in g.items():
+            assert arr.shape == x[k].shape, f"{k}: gradient shape {arr.shape} != input shape {x[k].shape}"
+        if not verr <= TOL[dtype]:
+            failures.append(f"n={n} m={m} batch={batch}: value error {verr:.3g} (got {v!r}, exact {res.value!r})")
+        bad = {k: e for k, e in gerr.items() if not e <= TOL[dtype]}
+        if bad:
+            failures.append(f"n={n} m={m} batch={batch}: gradient error {bad}")
     assert not failures, f"{fw_name}/{mode}/{dtype}/{loss}:\n" + "\n".join(failures)
