@@ -163,3 +163,13 @@ def test_missing_points_are_skipped_and_a_step_back_down_is_no_regression():
     assert alerts.detect("x", COMMITS[:20], [110.0] * 10 + [100.0] * 10, 0.05) == []
     with pytest.raises(ValueError, match="commits"):
         alerts.detect("x", COMMITS[:3], [1.0], 0.05)
+
+
+def test_alerts_command_reads_the_committed_history(capsys):
+    from matloss.cli import main
+
+    assert main(["alerts", "--metric", "time", "--machine", "vm-amd-epyc-2cpu", "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "time series over 6 commits of vm-amd-epyc-2cpu" in out
+    assert main(["alerts", "--machine", "nope"]) == 2
+    assert "--machine nope: no results" in capsys.readouterr().err
