@@ -126,3 +126,18 @@ def test_kappa_exact():
     assert exact.kappa(np.diag([1.0, 0.0])) == math.inf
     a = matrices.randsvd(7, 4, kappa=1e9, seed=0)
     assert exact.kappa(a) == pytest.approx(1e9, rel=1e-3)
+
+
+def test_the_default_exact_cache_is_under_the_user_cache_directory(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from matloss_ref.exact import default_cache_dir
+
+    monkeypatch.delenv("MATLOSS_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / ".cache" / "matloss" / "exact"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "matloss" / "exact"
+    monkeypatch.setenv("MATLOSS_CACHE_DIR", str(tmp_path / "mine"))
+    assert default_cache_dir() == Path(tmp_path / "mine")

@@ -106,3 +106,12 @@ def test_bad_generator_arguments():
         M.randsvd(4, dtype="int32")
     with pytest.raises(ValueError, match="seed"):
         M.randsvd(4, seed=-1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_zero_matrix_has_the_requested_dtype_and_shape(dtype):
+    from matloss_ref.matrices import zero
+
+    z = zero(2, 3, dtype=dtype)
+    assert z.dtype == np.dtype(dtype) and z.shape == (2, 3) and not z.any()
+    assert zero(4, dtype=dtype).shape == (4, 4)

@@ -51,3 +51,25 @@ def test_gradient_error_of_huge_finite_gradients_is_a_number():
     assert grad_errors(spec, {"A": np.full((3, 3), 1e300)}, ref)["A"] == pytest.approx(0.5)
     assert grad_errors(spec, {"A": np.full((3, 3), 1e-320)}, {"A": np.full((3, 3), 2e-320)})["A"] == pytest.approx(0.5)
     assert grad_errors(spec, {"A": np.eye(3)}, {"A": np.zeros((3, 3))})["A"] == pytest.approx(3**0.5)  # absolute where G* = 0
+
+
+def test_grad_errors_reports_every_input_after_one_without_a_defined_gradient():
+    from matloss_ref import get_loss
+    from matloss_ref.metrics import grad_errors
+
+    spec = get_loss("frobenius")  # inputs A, B
+    ref = {"A": np.full((2, 2), np.nan), "B": np.ones((2, 2))}
+    got = {"A": np.zeros((2, 2)), "B": np.ones((2, 2)) * 1.5}
+    out = grad_errors(spec, got, ref)
+    assert set(out) == {"A", "B"} and math.isnan(out["A"]) and out["B"] == pytest.approx(0.5)
+
+
+def test_grad_errors_against_a_zero_gradient_is_the_absolute_norm():
+    from matloss_ref import get_loss
+    from matloss_ref.metrics import grad_errors
+
+    spec = get_loss("frobenius")
+    ref = {"A": np.zeros((1, 2)), "B": np.zeros((1, 2))}
+    got = {"A": np.array([[3.0, 4.0]]), "B": np.zeros((1, 2))}
+    out = grad_errors(spec, got, ref)
+    assert out["A"] == pytest.approx(5.0) and out["B"] == 0.0

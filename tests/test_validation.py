@@ -153,3 +153,17 @@ def test_the_valid_earlier_elements_are_not_named():
     x = _replace("logdet_spd", "S", np.diag([1.0, 1.0, -1.0]))
     get_loss("logdet_spd").validate({"S": x["S"][:1]})  # the first row of the batch is valid
     assert "(batch index (1, 2))" in _message("logdet_spd", x)
+
+
+def test_symmetry_is_judged_at_the_inputs_own_precision():
+    """A float32 SPD matrix off symmetric by a float32 rounding is accepted; the same defect in
+    float64, a hundred million times its unit roundoff, is not."""
+    import numpy as np
+
+    spec = get_loss("logdet_spd")
+    s = spec.sample(4, kappa=10.0, dtype="float64", seed=0)["S"]
+    off = s.copy()
+    off[0, 1] += 1e-6 * np.max(np.abs(s))
+    spec.validate({"S": off.astype(np.float32)})
+    with pytest.raises(ValueError, match="not symmetric"):
+        spec.validate({"S": off})
