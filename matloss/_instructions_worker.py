@@ -7,8 +7,9 @@ that has ``matloss.cases.prepared``. ``CASES`` is JSON: ``cases`` (a list of [na
 backward]), ``warm_calls`` (calls before counting), ``counted_calls`` and ``client`` (the compiled
 callgrind client, :func:`matloss.callgrind.library`). Per case it writes one ``status-PID.jsonl``
 line and, through callgrind's client requests, one profile per counted call labelled
-``case I call K``: counters zeroed, instrumentation on around exactly that call, off again, with
-Python's garbage collector off (as under timeit).
+``case I call K``: instrumentation on for the case's counted calls (valgrind runs with
+``--collect-atstart=no``), then per call counters zeroed, collection on around exactly that call,
+off again, with Python's garbage collector off (as under timeit).
 """
 
 import ctypes
@@ -40,18 +41,27 @@ def main(case_file, out_dir):
             t0 = time.monotonic()
             try:
                 step = common.prepared(*case, backward=backward, input_dir=str(input_dir))
+                rec["prepare_s"] = round(time.monotonic() - t0, 2)
                 for _ in range(spec["warm_calls"]):
                     step()
+                rec["warm_s"] = round(time.monotonic() - t0 - rec["prepare_s"], 2)
                 gc.collect()
                 gc.disable()
                 try:
                     rec["threads"] = threads()
-                    for k in range(spec["counted_calls"]):
-                        cg.matloss_cg_zero()
-                        cg.matloss_cg_start()
-                        step()
+                    # instrumentation on once per case (each switch discards valgrind's translated
+                    # code, seconds of retranslation in a process holding a framework); collection
+                    # toggled around each counted call, which costs nothing
+                    cg.matloss_cg_start()
+                    try:
+                        for k in range(spec["counted_calls"]):
+                            cg.matloss_cg_zero()
+                            cg.matloss_cg_toggle()
+                            step()
+                            cg.matloss_cg_toggle()
+                            cg.matloss_cg_dump(f"case {i} call {k}".encode())
+                    finally:
                         cg.matloss_cg_stop()
-                        cg.matloss_cg_dump(f"case {i} call {k}".encode())
                 finally:
                     gc.enable()
                 rec["status"] = "ok"

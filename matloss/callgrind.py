@@ -35,6 +35,7 @@ SOURCE = r"""
 void matloss_cg_zero(void) { CALLGRIND_ZERO_STATS; }
 void matloss_cg_start(void) { CALLGRIND_START_INSTRUMENTATION; }
 void matloss_cg_stop(void) { CALLGRIND_STOP_INSTRUMENTATION; }
+void matloss_cg_toggle(void) { CALLGRIND_TOGGLE_COLLECT; }
 void matloss_cg_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 unsigned matloss_cg_running(void) { return RUNNING_ON_VALGRIND; }
 """
@@ -71,6 +72,10 @@ class Client:
 
     def stop(self) -> None:
         self.lib.matloss_cg_stop()
+
+    def toggle(self) -> None:
+        """Collection on if off, off if on (instrumentation must be on for anything to be counted)."""
+        self.lib.matloss_cg_toggle()
 
     def dump(self, label: str) -> None:
         self.lib.matloss_cg_dump(label.encode())

@@ -7,9 +7,11 @@ number of instructions one call executes does not. Per case (the timing grid's C
 - the case's warm callable is built exactly as the timing suites build it
   (:func:`matloss.cases.prepared`: same inputs, same compile, first call done), called
   :data:`WARM_CALLS` more times, then :data:`COUNTED_CALLS` calls are counted one by one:
-  callgrind's client requests (valgrind's own ``callgrind.h``, :mod:`matloss.callgrind`) zero
-  the counters, switch instrumentation on around exactly one call, off again, and dump the
-  counts under the case's label; Python's garbage collector is off meanwhile, as under timeit.
+  callgrind's client requests (valgrind's own ``callgrind.h``, :mod:`matloss.callgrind`) switch
+  instrumentation on for the case, then per call zero the counters, switch collection on around
+  exactly that call, off again, and dump the counts under the case's label (switching
+  instrumentation itself discards valgrind's translations: once per case, not per call); Python's
+  garbage collector is off meanwhile, as under timeit.
   The case's count is the minimum of those calls;
 - the process runs under valgrind with instrumentation off outside those windows
   (``--instr-atstart=no``: imports and compiles run at valgrind's uninstrumented speed), one
@@ -123,7 +125,7 @@ def _command(valgrind: bool, out_dir: Path, case_file: Path) -> list[str]:
         return py
     from .callgrind import valgrind as valgrind_path
 
-    vg = [valgrind_path(), "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_dir}/cg.%p",
+    vg = [valgrind_path(), "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no", f"--callgrind-out-file={out_dir}/cg.%p",
           "--separate-threads=yes", "--dump-line=no", "--dump-instr=no", "--compress-strings=no", "--compress-pos=no", "--quiet"]
     setarch = shutil.which("setarch")
     return ([setarch, os.uname().machine, "-R"] if setarch else []) + vg + py
@@ -156,12 +158,18 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
                                      "cases": [[c.name, list(c.case), c.backward] for c in cases]}))
     t0 = time.monotonic()
     r = subprocess.run(_command(valgrind, out_dir, case_file), cwd=cwd, env=env, capture_output=True, text=True)
-    print(f"[instructions] {tag}: {len(cases)} cases in {time.monotonic() - t0:.0f} s", file=log, flush=True)
     got: dict[int, Outcome] = {}
+    phases = {"prepare": 0.0, "warm": 0.0, "counted": 0.0}
     for p in out_dir.glob("status-*.jsonl"):
         for line in p.read_text().splitlines():
             rec = json.loads(line)
             got[rec["index"]] = Outcome(rec["status"], rec.get("threads"), rec.get("reason", ""))
+            prep, warm = rec.get("prepare_s", 0.0), rec.get("warm_s", 0.0)
+            phases["prepare"] += prep
+            phases["warm"] += warm
+            phases["counted"] += max(0.0, rec.get("seconds", 0.0) - prep - warm)
+    where = ", ".join(f"{k} {v:.0f} s" for k, v in phases.items())
+    print(f"[instructions] {tag}: {len(cases)} cases in {time.monotonic() - t0:.0f} s ({where})", file=log, flush=True)
     if r.returncode and len(got) < len(cases):  # a crash: the cases it did not reach failed with it
         why = (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[-1][:300]
         for i in range(len(cases)):
@@ -291,7 +299,7 @@ def summary(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(prog="python -m matloss.instructions", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bench", default=None, help="regex of timing benchmark names to count (default: every CPU case at n = 16, 128)")
+    ap.add_argument("--bench", default=None, help="regex of timing benchmark names to count (default: every CPU case of the channel: n = 128, float64)")
     ap.add_argument("--out", type=Path, default=None, help="CSV to write (default: print the summary only)")
     ap.add_argument("--repeats", type=int, default=REPEATS, help="processes per batch (default 2; 1 skips the determinism check)")
     ap.add_argument("--jobs", type=int, default=None, help="valgrind processes at once (default: one per core)")
