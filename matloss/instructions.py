@@ -299,7 +299,7 @@ def summary(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(prog="python -m matloss.instructions", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bench", default=None, help="regex of timing benchmark names to count (default: every CPU case of the channel: n = 128, float64)")
+    ap.add_argument("--bench", default=None, help="regex of timing benchmark names to count (default: the whole channel, n = 128, float64)")
     ap.add_argument("--out", type=Path, default=None, help="CSV to write (default: print the summary only)")
     ap.add_argument("--repeats", type=int, default=REPEATS, help="processes per batch (default 2; 1 skips the determinism check)")
     ap.add_argument("--jobs", type=int, default=None, help="valgrind processes at once (default: one per core)")
