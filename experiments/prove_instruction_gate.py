@@ -101,10 +101,12 @@ def main() -> int:
     branch = None
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            plan = [("A/A", head)] * ns.aa
+            sha = None
             if ns.injected:
                 sha, branch = commit_variant(head, redundant_scale, "TEMPORARY: numpy logdet scales its input by 1.0", LOGDET)
-                plan += [("injected", sha)] * ns.injected
+            # interleaved, so an interrupted proof still has runs of both kinds
+            plan = [p for i in range(max(ns.aa, ns.injected))
+                    for p in ([("injected", sha)] if i < ns.injected else []) + ([("A/A", head)] if i < ns.aa else [])]
             for i, (kind, other) in enumerate(plan, 1):
                 print(f"[{i}/{len(plan)}]", end="", flush=True)
                 report["runs"].append(gate(head, other, kind, Path(tmp)))
