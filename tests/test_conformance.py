@@ -51,7 +51,7 @@ def test_value_and_grad_match_exact(loss, fw_name, mode, dtype):
     failures = []
     shapes = [(n, None, batch) for n in SIZES for batch in BATCHES]
     if any(a.kind in RECTANGULAR for a in spec.args):  # tall and wide too, and a batch of them
-        shapes += [(3, 5, ()), (5, 3, ()), (5, 3, (2,))]
+        shapes += [(3, 5, ()), (5, 3, ()), (5, 3, (2,)), (3, 5, (2,))]
     for n, m, batch in shapes:
         for seed in range(20):
             x = spec.sample(n, m=m, kappa=10.0, dtype=dtype, seed=seed, batch=batch)

@@ -106,6 +106,8 @@ def test_bad_generator_arguments():
         M.randsvd(4, dtype="int32")
     with pytest.raises(ValueError, match="seed"):
         M.randsvd(4, seed=-1)
+    with pytest.raises(ValueError, match=r"rank n-1 matrix needs n >= 2"):
+        M.singular(1)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -31,3 +31,10 @@ def test_sigma1_separation_of_two_matrices_is_that_of_their_difference():
     assert sigma1_separated(1e-16, a)
     assert not sigma1_separated(1e-16, a, b)
     assert sigma1_separated(1e-16, a, np.zeros((2, 2)))
+
+
+def test_the_default_seed_is_zero():
+    """``spec.sample(n)`` is the documented ``seed=0`` draw, so a default call is reproducible across releases."""
+    spec = get_loss("logdet")
+    np.testing.assert_array_equal(spec.sample(5)["A"], spec.sample(5, seed=0)["A"])
+    assert not np.array_equal(spec.sample(5)["A"], spec.sample(5, seed=1)["A"])

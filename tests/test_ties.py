@@ -80,6 +80,19 @@ def test_tied_top_finds_the_tie_its_multiplicity_and_the_projector(diag, by_magn
             _assert_ball_holds(proj[i, j], want_proj[i, j])
 
 
+def test_a_tie_is_judged_relative_to_the_size_of_the_top_eigenvalue():
+    """Eigenvalues within 2^-(prec/2)·max(|top|, 1) of the top are tied: at 128 bits and top = 4,
+    a gap of 2^-63 (below 4·2^-64) is a tie, one of 2^-60 is not. The entries are exact dyadic
+    balls (longer than float64 holds), so the gap is exactly what it says."""
+    for gap, tied in ((2.0**-63, True), (2.0**-60, False)):
+        with exact.precision(128):
+            d = [arb(4), arb(4) - arb(gap), arb(1), arb(0)]
+            h = _arb(H4)
+            g = h * arb_mat(4, 4, [d[i] if i == j else 0 for i in range(4) for j in range(4)]) * h.transpose()
+            got = exact.tied_top(g)
+        assert (got is not None and got[2] == 2) if tied else got is None, gap
+
+
 # -- the even-split subgradients on tall and wide inputs -------------------------------------------
 @pytest.mark.parametrize("wide", [False, True], ids=["tall", "wide"])
 def test_condition_number_split_at_a_tied_sigma1(wide):
@@ -119,6 +132,17 @@ def test_srip_split_at_a_tied_top_of_sigma_squared_minus_one(sigma, top, sign):
     np.testing.assert_allclose(grads["W"], 2 * srip.LAMBDA * sign / 2 * w @ pv, rtol=1e-15, atol=1e-17)
 
 
+def test_srip_takes_the_largest_magnitude_of_either_sign():
+    """σ = (1.25, ½, ⅛): σ² − 1 = (0.5625, −0.75, −0.984375); the top |σ² − 1| is the last, negative
+    one, so the value is λ·0.984375 and the gradient 2λ·s·W·v vᵀ with s = −1 and v the right
+    singular vector of σ = ⅛ (P3's last row)."""
+    w = _tall([1.25, 0.5, 0.125])
+    v = P3[2]
+    value, _, grads, _, _, _ = exact.evaluate_one(get_loss("srip"), {"W": w})
+    assert value == pytest.approx(srip.LAMBDA * 0.984375, rel=1e-15)
+    np.testing.assert_allclose(grads["W"], -2 * srip.LAMBDA * w @ np.outer(v, v), rtol=1e-15, atol=1e-17)
+
+
 def test_split_is_none_where_the_top_is_simple():
     s = _tall([3.0, 2.0, 1.0])
     for name, arrays in [("condition_number", {"S": s}), ("spectral", {"A": s, "B": 0 * s}), ("srip", {"W": s})]:
@@ -131,9 +155,9 @@ def test_split_is_none_where_the_top_is_simple():
 def test_inverse_of_an_exactly_singular_matrix_is_undefined():
     m = arb_mat(2, 2, [1, 2, 2, 4])
     with exact.precision(64):
-        with pytest.raises(exact.Undefined):
+        with pytest.raises(exact.Undefined, match="exactly singular"):
             exact.inv(m)
-        with pytest.raises(exact.Undefined):
+        with pytest.raises(exact.Undefined, match="exactly singular"):
             exact.solve(m, arb_mat(2, 1, [1, 1]))
 
 
@@ -152,3 +176,12 @@ def test_a_singular_looking_ball_matrix_asks_for_more_precision():
     with exact.precision(64):
         with pytest.raises(exact.NeedsPrecision):
             exact.inv(m)
+
+
+# -- a ball too wide to round -------------------------------------------------------------------
+def test_a_value_ball_too_wide_to_round_asks_for_more_precision():
+    spec = get_loss("logdet")
+    shapes = {"A": (2, 2)}
+    assert exact._finish(spec, (arb(1, 1e-3), None), shapes, 1.0) is None  # neither tight nor rounding to one float
+    done = exact._finish(spec, (arb(1), None), shapes, 1.0)
+    assert done is not None and done[0] == 1.0 and np.isnan(done[2]["A"]).all()

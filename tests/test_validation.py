@@ -76,6 +76,15 @@ def test_unknown_argument():
     _err("det", "X", "is not an input", A=np.eye(2), X=np.eye(2))
 
 
+def test_an_input_numpy_cannot_convert_is_named():
+    _err("frobenius", "B", "cannot be converted to an array", A=np.eye(2), B=[[1.0, 2.0], [3.0]])  # ragged
+
+
+def test_asking_a_spec_for_an_unknown_input_names_it_and_lists_the_inputs():
+    with pytest.raises(KeyError, match=r"spectral has no input 'C'; inputs: A, B"):
+        get_loss("spectral").arg("C")
+
+
 def test_singular_is_not_an_error_where_defined():
     """Validation lets through singular input where the loss is defined; the values are the closed forms."""
     a = np.diag([1.0, 2.0, 0.0, 3.0])
