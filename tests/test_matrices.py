@@ -106,6 +106,9 @@ def test_bad_generator_arguments():
         M.randsvd(4, dtype="int32")
     with pytest.raises(ValueError, match="seed"):
         M.randsvd(4, seed=-1)
+
+
+def test_a_rank_n_minus_1_matrix_needs_n_at_least_2():
     with pytest.raises(ValueError, match=r"rank n-1 matrix needs n >= 2"):
         M.singular(1)
 

@@ -288,17 +288,18 @@ def write_summary(rows: list[dict]) -> None:
     old = {}
     if SUMMARY.exists():
         with SUMMARY.open() as f:
-            old = {r["group"]: r for r in csv.DictReader(f)}
+            old = {(r["group"], r.get("sampled") == "True"): r for r in csv.DictReader(f)}
     for r in rows:
-        if r["mutants"]:
-            old[r["group"]] = r  # a group not run this time keeps its last row
+        if r["mutants"]:  # one row per group and kind (sampled or all): a sample never replaces a full run
+            old[(r["group"], bool(r["sampled"]))] = {k: "" if v is None else str(v) for k, v in r.items()}
     tmp = SUMMARY.with_suffix(".tmp")
     with tmp.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         for name in GROUP_NAMES:
-            if name in old:
-                w.writerow({k: old[name].get(k, "") for k in rows[0]})
+            for sampled in (True, False):
+                if (name, sampled) in old:
+                    w.writerow({k: old[(name, sampled)].get(k, "") for k in rows[0]} | {"sampled": str(sampled)})
     tmp.replace(SUMMARY)
 
 
