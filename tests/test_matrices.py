@@ -120,3 +120,15 @@ def test_the_zero_matrix_has_the_requested_dtype_and_shape(dtype):
     z = zero(2, 3, dtype=dtype)
     assert z.dtype == np.dtype(dtype) and z.shape == (2, 3) and not z.any()
     assert zero(4, dtype=dtype).shape == (4, 4)
+
+
+def test_a_batch_of_one_has_the_batch_axis():
+    a = M.randsvd(4, kappa=10.0, batch=(1,))
+    assert a.shape == (1, 4, 4)
+    np.testing.assert_allclose(np.linalg.cond(a[0]), 10.0, rtol=1e-10)
+
+
+def test_the_random_diagonal_follows_its_seed():
+    one = M.diagonal(6, kappa=1e3, mode=5, seed=3)
+    np.testing.assert_array_equal(one, M.diagonal(6, kappa=1e3, mode=5, seed=3))
+    assert not np.array_equal(one, M.diagonal(6, kappa=1e3, mode=5, seed=4))

@@ -73,3 +73,17 @@ def test_grad_errors_against_a_zero_gradient_is_the_absolute_norm():
     got = {"A": np.array([[3.0, 4.0]]), "B": np.zeros((1, 2))}
     out = grad_errors(spec, got, ref)
     assert out["A"] == pytest.approx(5.0) and out["B"] == 0.0
+
+
+@pytest.mark.parametrize("first", ["undefined", "non-finite", "zero"])
+def test_an_early_input_leaves_the_later_ones_measured(first):
+    """Each special case of the first input (undefined exact gradient, a non-finite one, both zero)
+    decides that input alone; the second is still compared: ‖2·1 − 1‖/‖1‖ = 1."""
+    spec = get_loss("spectral")
+    ref_a, got_a, want = {"undefined": (np.full((2, 2), np.nan), np.ones((2, 2)), math.nan),
+                          "non-finite": (np.ones((2, 2)), np.full((2, 2), np.inf), math.inf),
+                          "zero": (np.zeros((2, 2)), np.zeros((2, 2)), 0.0)}[first]
+    errs = grad_errors(spec, {"A": got_a, "B": 2 * np.ones((2, 2))}, {"A": ref_a, "B": np.ones((2, 2))})
+    assert set(errs) == {"A", "B"}
+    assert errs["A"] == want or (math.isnan(want) and math.isnan(errs["A"]))
+    assert errs["B"] == pytest.approx(1.0)

@@ -176,3 +176,9 @@ def test_symmetry_is_judged_at_the_inputs_own_precision():
     spec.validate({"S": off.astype(np.float32)})
     with pytest.raises(ValueError, match="not symmetric"):
         spec.validate({"S": off})
+
+
+def test_an_unbatched_input_has_no_batch_index_in_its_message():
+    with pytest.raises(ValueError) as err:
+        get_loss("logdet_spd").value(S=-np.eye(3))
+    assert str(err.value) == "logdet_spd: S is not positive definite (Cholesky failed at column 1)"
