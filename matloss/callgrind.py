@@ -7,10 +7,15 @@ one-line C functions around them with the system C compiler, once per valgrind h
 headers (Debian's ``valgrind`` package ships both the tool and ``/usr/include/valgrind``;
 ``./dev setup`` installs it).
 
-Used by :mod:`matloss.instructions` around one warm call of a case::
+Used by :mod:`matloss.instructions` around the warm calls of a case (valgrind started with
+``--instr-atstart=no --collect-atstart=no``; each instrumentation switch discards valgrind's
+translations, so it switches once per case and toggles only collection per call)::
 
     cg = client()
-    cg.zero(); cg.start(); step(); cg.stop(); cg.dump("case label")
+    cg.start()
+    for k in range(5):
+        cg.zero(); cg.toggle(); step(); cg.toggle(); cg.dump(f"case label call {k}")
+    cg.stop()
 
 Each ``dump`` makes callgrind write one profile file holding the counts since the previous
 zero/dump; the instruction count is its ``totals:`` line (the callgrind format's event totals).
