@@ -138,10 +138,6 @@ def entrywise(m: arb_mat, fn) -> arb_mat:
     return arb_mat(m.nrows(), m.ncols(), [fn(e) for e in m.entries()])
 
 
-def scale_mat(m: arb_mat, c) -> arb_mat:
-    return m * arb(c) if not isinstance(c, arb) else m * c
-
-
 def exact_rational(m: arb_mat) -> fmpq_mat:
     """The exact rational matrix of an arb matrix with exact (zero-radius) entries."""
     ents = m.entries()

@@ -141,3 +141,58 @@ def test_the_default_exact_cache_is_under_the_user_cache_directory(monkeypatch, 
     assert default_cache_dir() == tmp_path / "xdg" / "matloss" / "exact"
     monkeypatch.setenv("MATLOSS_CACHE_DIR", str(tmp_path / "mine"))
     assert default_cache_dir() == Path(tmp_path / "mine")
+
+
+def test_the_result_records_log2_of_value_and_largest_gradient_entry():
+    # logdet loss -log det A at diag(2, 4, 8): value -6 ln 2, gradient -A^-T = -diag(1/2, 1/4, 1/8)
+    res = exact.compute(get_loss("logdet"), {"A": np.diag([2.0, 4.0, 8.0])}, (), use_cache=False)
+    assert res.log2_grad == -1.0
+    assert res.log2_value == pytest.approx(math.log2(6 * math.log(2)), abs=1e-12)
+    assert res.representable("float32") and res.representable("float64")
+
+
+def test_representable_is_the_dtype_range_of_value_and_gradient():
+    # at diag(2^200, 1, 1) the largest gradient entry is 1 and the smallest nonzero one 2^-200, but
+    # representable looks at the largest: fine in both; at 2^-200 I the gradient is 2^200
+    big = exact.compute(get_loss("logdet"), {"A": np.eye(2) * 2.0**-200}, (), use_cache=False)
+    assert big.log2_grad == 200.0
+    assert big.representable("float64") and not big.representable("float32")
+    small = exact.ExactResult(value=1.0, grads={}, scale=1.0, prec=64, seconds=0.0, log2_value=-140.0, log2_grad=-1.0)
+    assert small.representable("float32")  # 2^-140 is a float32 subnormal
+    small.log2_value = -150.0  # below float32's smallest subnormal 2^-149
+    assert not small.representable("float32") and small.representable("float64")
+
+
+def test_exact_rational_refuses_a_ball_that_is_not_exact():
+    from flint import arb, arb_mat
+
+    assert exact.exact_rational(arb_mat(1, 2, [arb(0.75), arb(-3)])).entries() == [exact.fmpq(3, 4), -3]
+    with pytest.raises(exact.NeedsPrecision, match="matrix entries are not exact"):
+        exact.exact_rational(arb_mat(1, 1, [arb(1, 0.5)]))
+
+
+def test_kappa_of_orthogonal_and_of_condition_beyond_float64_precision():
+    assert exact.kappa(np.eye(3)) == 1.0
+    assert exact.kappa(np.eye(4, 2)) == 1.0  # tall with orthonormal columns
+    # [[1 + e, 1], [1, 1 - e]], e = 2^-52: exact float64 entries, det = -2^-104, eigenvalues
+    # 1 ± sqrt(1 + 2^-104), so kappa = (s + 1) / (s - 1) with s = sqrt(1 + 2^-104), about 8e31
+    # (mpmath at 400 bits). float64's own estimate is off by 13 orders of magnitude, so the start
+    # precision is too low and kappa must raise it until the inverse's ball is tight
+    import mpmath
+
+    e = 2.0**-52
+    a = np.array([[1 + e, 1.0], [1.0, 1 - e]])
+    with mpmath.workprec(400):
+        s = mpmath.sqrt(1 + mpmath.mpf(2) ** -104)
+        truth = float((s + 1) / (s - 1))
+    assert np.linalg.cond(a) < truth * 1e-10
+    assert exact.kappa(a) == pytest.approx(truth, rel=1e-14)
+
+
+def test_sym_eig_sorts_descending_with_the_largest_entry_of_each_vector_positive():
+    from flint import arb_mat
+
+    lam, vecs = exact.sym_eig(arb_mat([[3, 0, 0], [0, -1, 0], [0, 0, 2]]))
+    assert [float(x.mid()) for x in lam] == [3.0, 2.0, -1.0]
+    mid, _ = exact.from_arb(vecs)
+    np.testing.assert_allclose(mid, [[1, 0, 0], [0, 0, 1], [0, 1, 0]], atol=1e-15)

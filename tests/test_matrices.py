@@ -132,3 +132,16 @@ def test_the_random_diagonal_follows_its_seed():
     one = M.diagonal(6, kappa=1e3, mode=5, seed=3)
     np.testing.assert_array_equal(one, M.diagonal(6, kappa=1e3, mode=5, seed=3))
     assert not np.array_equal(one, M.diagonal(6, kappa=1e3, mode=5, seed=4))
+
+
+def test_rng_streams_differ_from_each_other_and_from_no_stream():
+    draws = {s: M.rng_for(7, *s).random(4).tobytes() for s in [(), (1,), (2,), (1, 2)]}
+    assert len(set(draws.values())) == 4
+    assert M.rng_for(7, 1).random(4).tobytes() == draws[(1,)]
+
+
+def test_repeated_sigma1_refuses_a_single_row_or_column():
+    with pytest.raises(ValueError, match="a repeated sigma_1 needs min"):
+        M.repeated_sigma1(1)
+    with pytest.raises(ValueError, match="a repeated sigma_1 needs min"):
+        M.repeated_sigma1(4, 1)

@@ -87,3 +87,20 @@ def test_an_early_input_leaves_the_later_ones_measured(first):
     assert set(errs) == {"A", "B"}
     assert errs["A"] == want or (math.isnan(want) and math.isnan(errs["A"]))
     assert errs["B"] == pytest.approx(1.0)
+
+
+def test_value_error_of_infinite_and_zero_scale_values_is_exact_equality():
+    spec = get_loss("logdet")
+    assert value_error(spec, math.inf, math.inf, 1.0) == 0.0
+    assert value_error(spec, -math.inf, math.inf, 1.0) == math.inf
+    assert value_error(spec, 1.0, math.inf, 1.0) == math.inf
+    assert value_error(spec, math.inf, 1.0, 1.0) == math.inf
+    assert value_error(spec, 2.0, 2.0, 0.0) == 0.0
+    assert value_error(spec, 2.0, 3.0, 0.0) == math.inf
+
+
+def test_grad_errors_is_nan_where_the_truth_is_undefined_even_for_an_infinite_gradient():
+    spec = get_loss("logdet")
+    ref = np.array([[np.nan, 0.0], [0.0, 1.0]])
+    got = np.array([[np.inf, 0.0], [0.0, 1.0]])
+    assert math.isnan(grad_errors(spec, {"A": got}, {"A": ref})["A"])

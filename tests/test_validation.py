@@ -182,3 +182,9 @@ def test_an_unbatched_input_has_no_batch_index_in_its_message():
     with pytest.raises(ValueError) as err:
         get_loss("logdet_spd").value(S=-np.eye(3))
     assert str(err.value) == "logdet_spd: S is not positive definite (Cholesky failed at column 1)"
+
+
+def test_a_tril_input_must_be_square():
+    x = np.zeros(3)
+    with pytest.raises(ValueError, match=r"mvn_nll: L must be square, got shape \(3, 2\)"):
+        get_loss("mvn_nll").value(x=x, mu=x, L=np.ones((3, 2)))
