@@ -188,3 +188,25 @@ def test_a_tril_input_must_be_square():
     x = np.zeros(3)
     with pytest.raises(ValueError, match=r"mvn_nll: L must be square, got shape \(3, 2\)"):
         get_loss("mvn_nll").value(x=x, mu=x, L=np.ones((3, 2)))
+
+
+def test_the_symmetry_tolerance_is_64_eps_of_the_largest_entry_inclusive():
+    # max |S| = 1 in float64: the tolerance is 64 eps = 2^-46; an asymmetry of exactly that passes,
+    # 64.5 eps (2^-46 + 2^-53) fails
+    loss = get_loss("logdet_spd")
+    at = np.eye(2)
+    at[0, 1] = 2.0**-46
+    assert np.isfinite(loss.value(S=at))
+    over = np.eye(2)
+    over[0, 1] = 2.0**-46 + 2.0**-53
+    with pytest.raises(ValueError, match=r"logdet_spd: S is not symmetric"):
+        loss.value(S=over)
+
+
+def test_a_loss_spec_refuses_an_implementation_for_an_unknown_framework():
+    import dataclasses
+
+    spec = get_loss("frobenius")
+    assert dataclasses.replace(spec, implementations={}).implementations == {}
+    with pytest.raises(ValueError, match=r"frobenius: implementations for unknown frameworks \['mxnet'\]; known: numpy"):
+        dataclasses.replace(spec, implementations={"mxnet": None, "torch": None})
