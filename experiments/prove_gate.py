@@ -2,6 +2,7 @@
 """Proof that the gates work, on this machine: false-alarm and detection rates.
 
     .venv/bin/python experiments/prove_gate.py [--runs 10] [--rounds 8] [--factor 1.05] [--out results/gate_proof.json]
+    .venv/bin/python experiments/prove_gate.py --change finite-check [--bench REGEX] [--aa-runs 20] [--runs 10] ...
 
 1. A/A: ``matloss gate speed HEAD HEAD`` on one cheap benchmark subset (torch's ``frobenius``,
    float64, n = 512, forward), ``--runs`` times: every exit status 1 is a false alarm (target 0).
@@ -12,6 +13,11 @@
    10 % at whatever speed the machine has at that moment — extra tensor work instead would cost a
    fixed per-operation overhead on top and overshoot, and a fixed wait calibrated beforehand
    overshot too (1.17-1.20 measured for "10 %").
+   ``--change finite-check`` instead injects a real code change (no busy wait): torch's ``logdet``
+   first checks that its input is finite (``torch.isfinite(A).all()``, an extra pass over the
+   matrix and three more dispatches, the kind of check a developer adds), gated against HEAD on
+   the subset ``--bench`` (default: torch ``logdet`` forward, float64, n = 128, eager), where it
+   costs a few percent.
 3. Injected accuracy loss: a temporary commit in which torch's stable ``mvn_nll`` is replaced by
    the naive formula (``inv`` and ``log(det(Σ))``); the quick-grid sweep of that commit must fail
    ``matloss gate accuracy`` against the committed baseline.
@@ -43,6 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 SUBSET = r"bench_speed\.Forward\.time_forward\('frobenius', 'torch', 'cpu', 'float64', '512', 'eager'\)"
 FROBENIUS = "matloss_ref/losses/frobenius.py"
+LOGDET = "matloss_ref/losses/logdet.py"
+#: the subset of ``--change finite-check`` (its ratio is read from the logdet case)
+LOGDET_SUBSET = r"bench_speed\.Forward\.time_forward\('logdet', 'torch', 'cpu', 'float64', '128', 'eager'\)"
 MVN_NLL = "matloss_ref/losses/mvn_nll.py"
 
 
@@ -50,13 +59,15 @@ def git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def gate_speed(base: str, head: str, rounds: int, factor: float, also: list[float], samples_dir: Path, runner: str) -> dict:
-    """One gate run; its exit status at ``factor`` and, re-decided from its samples, at each of ``also``."""
+def gate_speed(base: str, head: str, rounds: int, factor: float, also: list[float], samples_dir: Path, runner: str,
+               subset: str = SUBSET, watch: str = "frobenius") -> dict:
+    """One gate run on ``subset``; its exit status at ``factor`` and, re-decided from its samples, at
+    each of ``also``; the ratio of the case whose name contains ``watch`` (and every case's)."""
     from matloss.gate_speed import decide, exit_code, load_samples
 
     out = samples_dir / f"run-{len(list(samples_dir.glob('run-*.json'))):03d}.json"
     cmd_extra = ["--launch-method", "spawn"] if runner == "asv" else []
-    cmd = [PY, "-m", "matloss", "gate", "speed", base, head, "-b", SUBSET, "--rounds", str(rounds),
+    cmd = [PY, "-m", "matloss", "gate", "speed", base, head, "-b", subset, "--rounds", str(rounds),
            "--factor", str(factor), "--samples-out", str(out), "--runner", runner]  # fmt: skip
     cmd += cmd_extra
     t0 = time.monotonic()
@@ -64,7 +75,9 @@ def gate_speed(base: str, head: str, rounds: int, factor: float, also: list[floa
     run = {"exit": proc.returncode, "seconds": round(time.monotonic() - t0, 1)}
     if out.exists():
         b, h, rnds, paired = load_samples(out)
-        (v,) = [v for v in decide(b, h, factor, rounds=rnds, paired=paired) if "frobenius" in v.name]
+        verdicts = decide(b, h, factor, rounds=rnds, paired=paired)
+        run["ratios"] = {x.name: round(x.ratio, 4) for x in verdicts}
+        v = next(v for v in verdicts if watch in v.name)
         run["ratio"] = round(v.ratio, 4)
         run["base_median_us"] = round(v.base_median * 1e6, 1)
         run["p"] = v.p_value
@@ -129,6 +142,21 @@ def slow_frobenius(frac: float):
     return edit
 
 
+LOGDET_TORCH = """    def logdet(A):
+        return -torch.linalg.slogdet(A).logabsdet.sum()
+"""
+
+
+def finite_check(text: str) -> str:
+    """torch's logdet, first checking that its input is finite: a real code change."""
+    assert LOGDET_TORCH in text, "torch logdet not found"
+    checked = ("    def logdet(A):\n"
+               "        if not bool(torch.isfinite(A).all()):\n"
+               "            raise ValueError(\"logdet: A has a NaN or an infinite entry\")\n"
+               "        return -torch.linalg.slogdet(A).logabsdet.sum()\n")
+    return text.replace(LOGDET_TORCH, checked, 1)
+
+
 def naive_mvn(text: str) -> str:
     """Make torch's mvn_nll compute the naive formula (same value mathematically, unstable)."""
     marker = "    def mvn_nll(x, mu, L):\n"
@@ -142,8 +170,13 @@ def naive_mvn(text: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--aa-runs", type=int, default=None, help="A/A runs (default: --runs)")
     ap.add_argument("--rounds", type=int, default=10, help="the gate's rounds (its default for the paired runner: 10)")
     ap.add_argument("--fractions", default="0.10,0.25,0.50")
+    ap.add_argument("--change", choices=["busy-wait", "finite-check"], default="busy-wait",
+                    help="the injected slowdown: busy waits of --fractions in torch frobenius (default), or a real "
+                         "code change (a finiteness check in torch logdet)")
+    ap.add_argument("--bench", default=None, help="the gate's subset (default: the change's own case)")
     ap.add_argument("--factor", type=float, default=1.05, help="the factor the gate runs with (default 1.05)")
     ap.add_argument("--also-factors", default="1.1,1.2", help="factors to re-decide each run at, from its samples")
     ap.add_argument("--runner", default="paired", choices=["paired", "asv"], help="the gate's runner (default paired)")
@@ -152,7 +185,8 @@ def main() -> int:
     ap.add_argument("--skip-aa", action="store_true", help="only the injected slowdowns (no A/A runs)")
     ap.add_argument("--out", default=str(ROOT / "results" / "gate_proof.json"))
     ns = ap.parse_args()
-    if ns.runs < 1 or ns.rounds < 1 or ns.factor <= 1:
+    aa_runs = ns.runs if ns.aa_runs is None else ns.aa_runs
+    if ns.runs < 1 or aa_runs < 1 or ns.rounds < 1 or ns.factor <= 1:
         ap.error("--runs and --rounds must be >= 1 and --factor > 1")
     try:
         fractions = [float(f) for f in ns.fractions.split(",")]
@@ -162,7 +196,10 @@ def main() -> int:
     if any(not 0 < f < 10 for f in fractions) or any(f <= 1 for f in also):
         ap.error("--fractions must lie in (0, 10) and --also-factors above 1")
     head = git("rev-parse", "HEAD")
-    report: dict = {"head": head, "subset": SUBSET, "runs": ns.runs, "rounds": ns.rounds, "factor": ns.factor,
+    finite = ns.change == "finite-check"
+    subset = ns.bench or (LOGDET_SUBSET if finite else SUBSET)
+    watch = "time_forward('logdet', 'torch', 'cpu', 'float64', '128'" if finite else "frobenius"
+    report: dict = {"head": head, "subset": subset, "change": ns.change, "runs": ns.runs, "aa_runs": aa_runs, "rounds": ns.rounds, "factor": ns.factor,
                     "factors": also, "runner": ns.runner, "speed": {}}  # fmt: skip
     branches = []
     t0 = time.time()
@@ -180,14 +217,23 @@ def main() -> int:
     try:
         if not ns.skip_speed:
             if not ns.skip_aa:
-                print(f"A/A: gate speed HEAD HEAD x{ns.runs}", flush=True)
-                runs = [gate_speed(head, head, ns.rounds, ns.factor, also, samples_dir, ns.runner) for _ in range(ns.runs)]
+                print(f"A/A: gate speed HEAD HEAD x{aa_runs}", flush=True)
+                runs = [gate_speed(head, head, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch)
+                        for _ in range(aa_runs)]
                 report["speed"]["A/A"] = summarise(runs, "false_alarms")
-            for frac in fractions:
+            if finite:
+                sha, br = commit_variant(head, finite_check, "TEMPORARY: torch logdet checks its input is finite", LOGDET)
+                branches.append(br)
+                print(f"finite check in torch logdet ({sha[:10]}) x{ns.runs}", flush=True)
+                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch)
+                        for _ in range(ns.runs)]
+                report["speed"]["finite-check"] = summarise(runs, "caught")
+            for frac in ([] if finite else fractions):
                 sha, br = commit_variant(head, slow_frobenius(frac), f"TEMPORARY: torch frobenius {frac:.0%} slower")
                 branches.append(br)
                 print(f"slowdown {frac:.0%} ({sha[:10]}) x{ns.runs}", flush=True)
-                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner) for _ in range(ns.runs)]
+                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch)
+                        for _ in range(ns.runs)]
                 report["speed"][f"+{frac:.0%}"] = summarise(runs, "caught")
         if not ns.skip_accuracy:
             sha, br = commit_variant(head, naive_mvn, "TEMPORARY: torch mvn_nll computed naively", MVN_NLL)

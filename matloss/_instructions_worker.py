@@ -7,9 +7,9 @@ that has ``matloss.cases.prepared``. ``CASES`` is JSON: ``cases`` (a list of [na
 backward]), ``warm_calls`` (calls before counting), ``counted_calls`` and ``client`` (the compiled
 callgrind client, :func:`matloss.callgrind.library`). Per case it writes one ``status-PID.jsonl``
 line and, through callgrind's client requests, one profile per counted call labelled
-``case I call K``: instrumentation on for the case's counted calls (valgrind runs with
-``--collect-atstart=no``), then per call counters zeroed, collection on around exactly that call,
-off again, with Python's garbage collector off (as under timeit).
+``case I call K``: instrumentation on for the case's counted calls, then per call counters
+zeroed just before it and dumped just after it (every thread's instructions: valgrind runs with
+``--separate-threads=no``), with Python's garbage collector off (as under timeit).
 """
 
 import ctypes
@@ -50,15 +50,13 @@ def main(case_file, out_dir):
                 try:
                     rec["threads"] = threads()
                     # instrumentation on once per case (each switch discards valgrind's translated
-                    # code, seconds of retranslation in a process holding a framework); collection
-                    # toggled around each counted call, which costs nothing
+                    # code, seconds of retranslation in a process holding a framework); per call
+                    # only zero and dump, which cost nothing
                     cg.matloss_cg_start()
                     try:
                         for k in range(spec["counted_calls"]):
                             cg.matloss_cg_zero()
-                            cg.matloss_cg_toggle()
                             step()
-                            cg.matloss_cg_toggle()
                             cg.matloss_cg_dump(f"case {i} call {k}".encode())
                     finally:
                         cg.matloss_cg_stop()

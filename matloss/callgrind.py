@@ -1,20 +1,20 @@
 """Callgrind client requests from Python: valgrind's own ``callgrind.h`` through a small extension.
 
 The requests are C macros (a few instructions of inline assembly that do nothing outside
-valgrind), so they cannot be called through ctypes directly: :func:`client` compiles four
+valgrind), so they cannot be called through ctypes directly: :func:`client` compiles a few
 one-line C functions around them with the system C compiler, once per valgrind header, into
 ``~/.cache/matloss/callgrind-<hash>.so``, and loads that with ctypes. Needs ``cc`` and valgrind's
 headers (Debian's ``valgrind`` package ships both the tool and ``/usr/include/valgrind``;
 ``./dev setup`` installs it).
 
-Used by :mod:`matloss.instructions` around the warm calls of a case (valgrind started with
-``--instr-atstart=no --collect-atstart=no``; each instrumentation switch discards valgrind's
-translations, so it switches once per case and toggles only collection per call)::
+Used by :mod:`matloss.instructions` around the counted calls of a case (valgrind started with
+``--instr-atstart=no --separate-threads=no``; each instrumentation switch discards valgrind's
+translations, so it switches once per case and only zeroes and dumps per call)::
 
     cg = client()
     cg.start()
     for k in range(5):
-        cg.zero(); cg.toggle(); step(); cg.toggle(); cg.dump(f"case label call {k}")
+        cg.zero(); step(); cg.dump(f"case label call {k}")
     cg.stop()
 
 Each ``dump`` makes callgrind write one profile file holding the counts since the previous
@@ -40,7 +40,6 @@ SOURCE = r"""
 void matloss_cg_zero(void) { CALLGRIND_ZERO_STATS; }
 void matloss_cg_start(void) { CALLGRIND_START_INSTRUMENTATION; }
 void matloss_cg_stop(void) { CALLGRIND_STOP_INSTRUMENTATION; }
-void matloss_cg_toggle(void) { CALLGRIND_TOGGLE_COLLECT; }
 void matloss_cg_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 unsigned matloss_cg_running(void) { return RUNNING_ON_VALGRIND; }
 """
@@ -77,10 +76,6 @@ class Client:
 
     def stop(self) -> None:
         self.lib.matloss_cg_stop()
-
-    def toggle(self) -> None:
-        """Collection on if off, off if on (instrumentation must be on for anything to be counted)."""
-        self.lib.matloss_cg_toggle()
 
     def dump(self, label: str) -> None:
         self.lib.matloss_cg_dump(label.encode())

@@ -8,11 +8,14 @@ number of instructions one call executes does not. Per case (the timing grid's C
   (:func:`matloss.cases.prepared`: same inputs, same compile, first call done), called
   :data:`WARM_CALLS` more times, then :data:`COUNTED_CALLS` calls are counted one by one:
   callgrind's client requests (valgrind's own ``callgrind.h``, :mod:`matloss.callgrind`) switch
-  instrumentation on for the case, then per call zero the counters, switch collection on around
-  exactly that call, off again, and dump the counts under the case's label (switching
-  instrumentation itself discards valgrind's translations: once per case, not per call); Python's
-  garbage collector is off meanwhile, as under timeit.
-  The case's count is the minimum of those calls;
+  instrumentation on for the case, then per call zero the counters just before it and dump them
+  just after it under the case's label (switching instrumentation itself discards valgrind's
+  translations: once per case, not per call); Python's garbage collector is off meanwhile, as
+  under timeit. The case's count is the minimum of those calls. Every thread's instructions
+  count (``--separate-threads=no``): XLA runs a jit'd computation on a thread of its own while
+  the caller waits, and with threads profiled separately callgrind's zero and dump act on the
+  calling thread only (jax's compiled ``logdet`` read 57 k instructions, its LU alone needs more
+  than 175 k);
 - the process runs under valgrind with instrumentation off outside those windows
   (``--instr-atstart=no``: imports and compiles run at valgrind's uninstrumented speed), one
   thread in every library pool (:data:`matloss.threads.SINGLE_THREAD_ENV`),
@@ -125,8 +128,8 @@ def _command(valgrind: bool, out_dir: Path, case_file: Path) -> list[str]:
         return py
     from .callgrind import valgrind as valgrind_path
 
-    vg = [valgrind_path(), "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no", f"--callgrind-out-file={out_dir}/cg.%p",
-          "--separate-threads=yes", "--dump-line=no", "--dump-instr=no", "--compress-strings=no", "--compress-pos=no", "--quiet"]
+    vg = [valgrind_path(), "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=yes", f"--callgrind-out-file={out_dir}/cg.%p",
+          "--separate-threads=no", "--dump-line=no", "--dump-instr=no", "--compress-strings=no", "--compress-pos=no", "--quiet"]
     setarch = shutil.which("setarch")
     return ([setarch, os.uname().machine, "-R"] if setarch else []) + vg + py
 
@@ -183,17 +186,25 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
             if label and label.startswith("case "):
                 _, i, _, k = label.split()  # "case I call K"
                 key = (int(i), int(k))
-                per_call[key] = per_call.get(key, 0) + totals(prof)  # one file per thread: summed
+                per_call[key] = per_call.get(key, 0) + totals(prof)  # one file per dump; summed if split
         for (i, _), n in sorted(per_call.items()):
             got[i].calls.append(n)
     return got
 
 
+#: frameworks whose eager mode compiles too (jax compiles each primitive for its shapes, and those
+#: programs go to the persistent cache like a jit's): every case of theirs is in the ordinary pass
+EAGER_COMPILES = frozenset({"jax"})
+
+
 def _warmups(by_fw: dict[str, list[Case]]) -> dict[str, list[Case]]:
-    """The cases of the ordinary pass before the valgrind batches: every compiled case (its
-    program goes to the persistent compile cache) and one case per input (loss, dtype, shape), so
-    no valgrind process draws an input (drawing one is ~10× slower under valgrind)."""
-    out: dict[str, list[Case]] = {fw: [c for c in cs if c.case[5] == "compiled"] for fw, cs in by_fw.items()}
+    """The cases of the ordinary pass before the valgrind batches: every compiled case and every
+    case of :data:`EAGER_COMPILES` (their programs go to the persistent compile cache; a jax batch
+    whose eager programs were compiled under valgrind spent 951 s preparing, 240 s when loading
+    them) and one case per input (loss, dtype, shape), so no valgrind process draws an input
+    (drawing one is ~10× slower under valgrind)."""
+    out: dict[str, list[Case]] = {fw: [c for c in cs if c.case[5] == "compiled" or fw in EAGER_COMPILES]
+                                  for fw, cs in by_fw.items()}
     drawn = {(c.case[0], c.case[3], c.case[4]) for cs in out.values() for c in cs}
     for fw, cs in by_fw.items():
         for c in cs:
