@@ -199,8 +199,8 @@ def main() -> int:
     finite = ns.change == "finite-check"
     subset = ns.bench or (LOGDET_SUBSET if finite else SUBSET)
     watch = "time_forward('logdet', 'torch', 'cpu', 'float64', '128'" if finite else "frobenius"
-    report: dict = {"head": head, "subset": subset, "change": ns.change, "runs": ns.runs, "aa_runs": aa_runs, "rounds": ns.rounds, "factor": ns.factor,
-                    "factors": also, "runner": ns.runner, "speed": {}}  # fmt: skip
+    report: dict = {"head": head, "subset": subset, "change": ns.change, "runs": ns.runs, "aa_runs": aa_runs,
+                    "rounds": ns.rounds, "factor": ns.factor, "factors": also, "runner": ns.runner, "speed": {}}  # fmt: skip
     branches = []
     t0 = time.time()
     samples_dir = Path(tempfile.mkdtemp(prefix="matloss-prove-samples-"))
