@@ -13,11 +13,11 @@
    10 % at whatever speed the machine has at that moment — extra tensor work instead would cost a
    fixed per-operation overhead on top and overshoot, and a fixed wait calibrated beforehand
    overshot too (1.17-1.20 measured for "10 %").
-   ``--change finite-check`` instead injects a real code change (no busy wait): torch's ``logdet``
-   first checks that its input is finite (``torch.isfinite(A).all()``, an extra pass over the
-   matrix and three more dispatches, the kind of check a developer adds), gated against HEAD on
-   the subset ``--bench`` (default: torch ``logdet`` forward, float64, n = 128, eager), where it
-   costs a few percent.
+   ``--change finite-check`` (or ``finite-check-svd``) instead injects a real code change (no busy
+   wait): torch's ``logdet`` (``condition_number``) first checks that its input is finite
+   (``torch.isfinite(A).all()``, an extra pass over the matrix and more dispatches, the kind of
+   check a developer adds), gated against HEAD on the subset ``--bench`` (default: that loss's
+   forward in numpy and torch, float64, n = 128, eager).
 3. Injected accuracy loss: a temporary commit in which torch's stable ``mvn_nll`` is replaced by
    the naive formula (``inv`` and ``log(det(Σ))``); the quick-grid sweep of that commit must fail
    ``matloss gate accuracy`` against the committed baseline.
@@ -142,19 +142,30 @@ def slow_frobenius(frac: float):
     return edit
 
 
-LOGDET_TORCH = """    def logdet(A):
-        return -torch.linalg.slogdet(A).logabsdet.sum()
-"""
+#: ``--change``'s real code changes: torch's implementation of a loss first checks that its input
+#: is finite — (loss file, the function's ``def`` line, its input, the gate's default subset, the
+#: watched case). The check costs about the same in both (~0.1 ms at n = 128), so it is ~40 % of
+#: ``logdet``'s forward pass and a few percent of ``condition_number``'s (an SVD)
+CHANGES = {
+    "finite-check": (LOGDET, "    def logdet(A):\n", "A", LOGDET_SUBSET,
+                     "time_forward('logdet', 'torch', 'cpu', 'float64', '128'"),
+    "finite-check-svd": ("matloss_ref/losses/condition_number.py", "    def condition_number(S):\n", "S",
+                         LOGDET_SUBSET.replace("'logdet'", "'condition_number'"),
+                         "time_forward('condition_number', 'torch', 'cpu', 'float64', '128'"),
+}
 
 
-def finite_check(text: str) -> str:
-    """torch's logdet, first checking that its input is finite: a real code change."""
-    assert LOGDET_TORCH in text, "torch logdet not found"
-    checked = ("    def logdet(A):\n"
-               "        if not bool(torch.isfinite(A).all()):\n"
-               "            raise ValueError(\"logdet: A has a NaN or an infinite entry\")\n"
-               "        return -torch.linalg.slogdet(A).logabsdet.sum()\n")
-    return text.replace(LOGDET_TORCH, checked, 1)
+def finite_check(change: str):
+    """The edit of ``change``: torch's loss, first checking that its input is finite."""
+    _, marker, arg, _, _ = CHANGES[change]
+
+    def edit(text: str) -> str:
+        assert marker in text, f"{marker.strip()} not found"
+        check = (f"        if not bool(torch.isfinite({arg}).all()):\n"
+                 f"            raise ValueError(\"{arg} has a NaN or an infinite entry\")\n")
+        return text.replace(marker, marker + check, 1)
+
+    return edit
 
 
 def naive_mvn(text: str) -> str:
@@ -173,9 +184,9 @@ def main() -> int:
     ap.add_argument("--aa-runs", type=int, default=None, help="A/A runs (default: --runs)")
     ap.add_argument("--rounds", type=int, default=10, help="the gate's rounds (its default for the paired runner: 10)")
     ap.add_argument("--fractions", default="0.10,0.25,0.50")
-    ap.add_argument("--change", choices=["busy-wait", "finite-check"], default="busy-wait",
+    ap.add_argument("--change", choices=["busy-wait", *CHANGES], default="busy-wait",
                     help="the injected slowdown: busy waits of --fractions in torch frobenius (default), or a real "
-                         "code change (a finiteness check in torch logdet)")
+                         "code change (a finiteness check of the input in torch logdet, or in condition_number)")
     ap.add_argument("--bench", default=None, help="the gate's subset (default: the change's own case)")
     ap.add_argument("--factor", type=float, default=1.05, help="the factor the gate runs with (default 1.05)")
     ap.add_argument("--also-factors", default="1.1,1.2", help="factors to re-decide each run at, from its samples")
@@ -196,9 +207,9 @@ def main() -> int:
     if any(not 0 < f < 10 for f in fractions) or any(f <= 1 for f in also):
         ap.error("--fractions must lie in (0, 10) and --also-factors above 1")
     head = git("rev-parse", "HEAD")
-    finite = ns.change == "finite-check"
-    subset = ns.bench or (LOGDET_SUBSET if finite else SUBSET)
-    watch = "time_forward('logdet', 'torch', 'cpu', 'float64', '128'" if finite else "frobenius"
+    finite = ns.change in CHANGES
+    subset = ns.bench or (CHANGES[ns.change][3] if finite else SUBSET)
+    watch = CHANGES[ns.change][4] if finite else "frobenius"
     report: dict = {"head": head, "subset": subset, "change": ns.change, "runs": ns.runs, "aa_runs": aa_runs,
                     "rounds": ns.rounds, "factor": ns.factor, "factors": also, "runner": ns.runner, "speed": {}}  # fmt: skip
     branches = []
@@ -222,12 +233,12 @@ def main() -> int:
                         for _ in range(aa_runs)]
                 report["speed"]["A/A"] = summarise(runs, "false_alarms")
             if finite:
-                sha, br = commit_variant(head, finite_check, "TEMPORARY: torch logdet checks its input is finite", LOGDET)
+                sha, br = commit_variant(head, finite_check(ns.change), f"TEMPORARY: {ns.change} in torch", CHANGES[ns.change][0])
                 branches.append(br)
-                print(f"finite check in torch logdet ({sha[:10]}) x{ns.runs}", flush=True)
+                print(f"{ns.change} in torch ({sha[:10]}) x{ns.runs}", flush=True)
                 runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch)
                         for _ in range(ns.runs)]
-                report["speed"]["finite-check"] = summarise(runs, "caught")
+                report["speed"][ns.change] = summarise(runs, "caught")
             for frac in ([] if finite else fractions):
                 sha, br = commit_variant(head, slow_frobenius(frac), f"TEMPORARY: torch frobenius {frac:.0%} slower")
                 branches.append(br)
