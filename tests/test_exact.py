@@ -176,7 +176,7 @@ def test_kappa_of_orthogonal_and_of_condition_beyond_float64_precision():
     assert exact.kappa(np.eye(4, 2)) == 1.0  # tall with orthonormal columns
     # [[1 + e, 1], [1, 1 - e]], e = 2^-52: exact float64 entries, det = -2^-104, eigenvalues
     # 1 ± sqrt(1 + 2^-104), so kappa = (s + 1) / (s - 1) with s = sqrt(1 + 2^-104), about 8e31
-    # (mpmath at 400 bits). float64's own estimate is off by 13 orders of magnitude, so the start
+    # (mpmath at 400 bits). float64's own estimate is off by 13 orders of magnitude (or infinite), so the start
     # precision is too low and kappa must raise it until the inverse's ball is tight
     import mpmath
 
@@ -185,7 +185,8 @@ def test_kappa_of_orthogonal_and_of_condition_beyond_float64_precision():
     with mpmath.workprec(400):
         s = mpmath.sqrt(1 + mpmath.mpf(2) ** -104)
         truth = float((s + 1) / (s - 1))
-    assert np.linalg.cond(a) < truth * 1e-10
+    est = np.linalg.cond(a)  # LAPACK builds differ: a tiny smallest singular value, or exactly 0 (inf)
+    assert not np.isfinite(est) or est < truth * 1e-10
     assert exact.kappa(a) == pytest.approx(truth, rel=1e-14)
 
 
