@@ -7,8 +7,10 @@ that has ``matloss.cases.prepared``. ``CASES`` is JSON: ``cases`` (a list of [na
 backward]), ``warm_calls`` (calls before counting), ``counted_calls`` and ``client`` (the compiled
 callgrind client, :func:`matloss.callgrind.library`). Per case it writes one ``status-PID.jsonl``
 line and, through callgrind's client requests, one profile per counted call labelled
-``case I call K``: instrumentation on for the case's counted calls, then per call counters
-zeroed just before it and dumped just after it (every thread's instructions: valgrind runs with
+``case I call K``: instrumentation on for the case's counted calls, the counters zeroed once
+before the first and dumped after each (a dump restarts the counters, so consecutive dumps
+partition the window: work another thread finishes after a call returns lands in the next call's
+dump, never between two); every thread's instructions (valgrind runs with
 ``--separate-threads=no``), with Python's garbage collector off (as under timeit).
 """
 
@@ -37,7 +39,7 @@ def main(case_file, out_dir):
     input_dir = Path(spec["input_dir"])  # shared by the batches; the ordinary pass drew the inputs
     with open(Path(out_dir) / f"status-{os.getpid()}.jsonl", "w") as status:
         for i, (name, case, backward) in enumerate(spec["cases"]):
-            rec = {"index": i, "name": name}
+            rec = {"index": i, "name": name, "cpus": len(os.sched_getaffinity(0))}
             t0 = time.monotonic()
             try:
                 step = common.prepared(*case, backward=backward, input_dir=str(input_dir))
@@ -51,11 +53,11 @@ def main(case_file, out_dir):
                     rec["threads"] = threads()
                     # instrumentation on once per case (each switch discards valgrind's translated
                     # code, seconds of retranslation in a process holding a framework); per call
-                    # only zero and dump, which cost nothing
+                    # only a dump, which costs nothing
                     cg.matloss_cg_start()
                     try:
+                        cg.matloss_cg_zero()
                         for k in range(spec["counted_calls"]):
-                            cg.matloss_cg_zero()
                             step()
                             cg.matloss_cg_dump(f"case {i} call {k}".encode())
                     finally:

@@ -45,6 +45,10 @@ from .threads import SINGLE_THREAD_ENV as THREAD_ENV
 
 FACTOR = 1.2
 ALPHA = 0.01
+#: a case whose BASE median is at least this long may have a smaller factor of its own
+#: (``long_factor``, ``--factor-long``): µs-scale cases jump between the machine's speed levels, cases
+#: of 100 µs and more average over them
+LONG_S = 100e-6
 ROUNDS = 3  # asv runner
 PAIRED_ROUNDS = 10  # paired runner: fresh processes per round, the test's units
 MIN_PAIRED_ROUNDS = 4  # two per start order: the blocked test's residuals need 2 degrees of freedom
@@ -67,6 +71,7 @@ class Verdict:
     head_median: float = math.nan
     ratio: float = math.nan
     p_value: float = math.nan
+    factor: float = math.nan  # the factor this case was judged at
 
 
 def decide(
@@ -76,8 +81,12 @@ def decide(
     alpha: float = ALPHA,
     rounds: list[tuple[Samples, Samples]] | None = None,
     paired: bool = False,
+    long_factor: float | None = None,
 ) -> list[Verdict]:
     """One verdict per benchmark case present on either side.
+
+    ``long_factor``: the factor of cases whose BASE median is at least :data:`LONG_S` (default:
+    ``factor`` for every case).
 
     ``rounds``: the (base, head) samples of each interleaved round. Samples within one asv run are
     correlated (they share that moment's machine load), so with rounds a change must also show in
@@ -95,6 +104,8 @@ def decide(
     """
     if factor <= 1:
         raise ValueError(f"factor must be > 1, got {factor}")
+    if long_factor is not None and long_factor <= 1:
+        raise ValueError(f"long_factor must be > 1, got {long_factor}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     out = []
@@ -113,6 +124,7 @@ def decide(
             out.append(Verdict(name, "added", head_median=_median(h)))  # failed before, runs now
             continue
         bm, hm = statistics.median(b), statistics.median(h)
+        f = long_factor if long_factor is not None and bm >= LONG_S else factor
         pairs = _pairs(name, rounds) if paired else None
         if pairs and len(pairs) < MIN_PAIRED_ROUNDS:
             pairs = None  # too few rounds for the blocked test
@@ -122,7 +134,7 @@ def decide(
             ratio = hm / bm if bm > 0 else math.inf
             per_round = _round_ratios(name, rounds)
         status, p = "same", math.nan
-        for direction, beyond, word in (("greater", ratio > factor, "slower"), ("less", ratio < 1 / factor, "faster")):
+        for direction, beyond, word in (("greater", ratio > f, "slower"), ("less", ratio < 1 / f, "faster")):
             if not beyond:
                 continue
             if pairs:  # rounds are the independent units; the test across them is the evidence
@@ -130,9 +142,9 @@ def decide(
                 every = True
             else:
                 p = float(mannwhitneyu(h, b, alternative=direction).pvalue)
-                every = all(r > factor for r in per_round) if word == "slower" else all(r < 1 / factor for r in per_round)
+                every = all(r > f for r in per_round) if word == "slower" else all(r < 1 / f for r in per_round)
             status = word if p < alpha and every else "same"
-        out.append(Verdict(name, status, bm, hm, ratio, p))
+        out.append(Verdict(name, status, bm, hm, ratio, p, f))
     return out
 
 
@@ -195,7 +207,8 @@ def _fmt_time(t: float) -> str:
     return f"{t:.3g} s"
 
 
-def markdown(verdicts: list[Verdict], base: str, head: str, factor: float, alpha: float, paired: bool = False) -> str:
+def markdown(verdicts: list[Verdict], base: str, head: str, factor: float, alpha: float, paired: bool = False,
+             long_factor: float | None = None) -> str:
     counts = {s: sum(v.status == s for v in verdicts) for s in ("slower", "failed", "faster", "added", "removed", "same")}
     code = exit_code(verdicts)
     title = {0: "pass", 1: "FAIL (slower)", 2: "FAIL (benchmark failed)"}[code]
@@ -205,6 +218,7 @@ def markdown(verdicts: list[Verdict], base: str, head: str, factor: float, alpha
         f"### Speed gate: {title}",
         "",
         f"`{base[:12]}` → `{head[:12]}`; slower/faster = {rule} beyond {factor:g}× "
+        + (f"({long_factor:g}× for cases of {_fmt_time(LONG_S)} or more) " if long_factor is not None else "") +
         f"**and** one-sided {test} p < {alpha:g}. " + ", ".join(f"{k}: {n}" for k, n in counts.items()),
         "",
     ]
@@ -440,12 +454,13 @@ def write_samples(
     per_round: list[tuple[Samples, Samples]],
     verdicts: list[Verdict],
     paired: bool = False,
+    long_factor: float | None = None,
 ) -> None:
     """The gate's evidence as JSON: every round's samples per side, and the verdicts. ``load_samples``
     reads it back, so the decision can be re-made offline (another factor or alpha) with ``decide``."""
     doc = {
-        "base": base, "head": head, "factor": factor, "alpha": alpha, "paired": paired,
-        "rounds": [{"base": dict(b), "head": dict(h)} for b, h in per_round],
+        "base": base, "head": head, "factor": factor, "long_factor": long_factor, "long_s": LONG_S, "alpha": alpha,
+        "paired": paired, "rounds": [{"base": dict(b), "head": dict(h)} for b, h in per_round],
         "verdicts": [vars(v) for v in verdicts],
     }  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -481,8 +496,11 @@ def run_speed_gate(ns) -> int:
     paired = ns.runner != "asv"
     rounds = ns.rounds or (PAIRED_ROUNDS if paired else ROUNDS)
     bench = ns.bench or DEFAULT_BENCH
-    if factor <= 1 or not 0 < alpha < 1 or rounds < 1 or (ns.pairs is not None and ns.pairs < 3):
-        print("matloss gate speed: need --factor > 1, 0 < --alpha < 1, --rounds >= 1, --pairs >= 3", file=sys.stderr)
+    ns.factor_long = getattr(ns, "factor_long", None)
+    if (factor <= 1 or not 0 < alpha < 1 or rounds < 1 or (ns.pairs is not None and ns.pairs < 3)
+            or (ns.factor_long is not None and ns.factor_long <= 1)):
+        print("matloss gate speed: need --factor > 1, --factor-long > 1, 0 < --alpha < 1, --rounds >= 1, --pairs >= 3",
+              file=sys.stderr)
         return 2
     if paired and rounds < MIN_PAIRED_ROUNDS:
         print(f"matloss gate speed: the paired runner tests across rounds, two start orders as blocks; --rounds {rounds} "
@@ -517,7 +535,7 @@ def run_speed_gate(ns) -> int:
                     files[label].append([p for p in res.rglob("*.json") if p.name not in ("machine.json", "benchmarks.json")])
             per_round = [(read_samples(b), read_samples(h)) for b, h in zip(files["base"], files["head"])]
         pooled = _pool(per_round)
-        verdicts = decide(pooled[0], pooled[1], factor, alpha, rounds=per_round, paired=paired)
+        verdicts = decide(pooled[0], pooled[1], factor, alpha, rounds=per_round, paired=paired, long_factor=ns.factor_long)
     finally:
         for label in ("base", "head"):
             if (tmp / label).exists():
@@ -527,8 +545,8 @@ def run_speed_gate(ns) -> int:
         print(f"matloss gate speed: no benchmark matched {bench!r} and ran on either commit (all skipped here?)", file=sys.stderr)
         return 2
     if ns.samples_out:
-        write_samples(Path(ns.samples_out), base, head, factor, alpha, per_round, verdicts, paired)
-    report = markdown(verdicts, base, head, factor, alpha, paired)
+        write_samples(Path(ns.samples_out), base, head, factor, alpha, per_round, verdicts, paired, ns.factor_long)
+    report = markdown(verdicts, base, head, factor, alpha, paired, ns.factor_long)
     print(report)
     if ns.summary_file:
         with open(ns.summary_file, "a") as f:

@@ -35,9 +35,11 @@ the asv suite ``suites/bench_instructions.py`` reports it as ``track_`` benchmar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -62,23 +64,27 @@ REPEATS = 2
 #: calls of the prepared case before the counted ones (the preparation already made the first)
 WARM_CALLS = 5
 #: consecutive calls counted per case in one process; the case's count is their minimum. Single
-#: calls of torch eager differ by up to 17 % within a process and 0.1-2 % between processes
-#: (allocator and dispatcher state); the minimum of five was identical across processes in every
-#: case we tried (docs/speed.md)
-COUNTED_CALLS = 5
+#: calls differ within a process: torch eager's first calls after warm-up read a few percent more
+#: (allocator and dispatcher state), and a thread of XLA's or TF's pools now and then spins through
+#: a whole valgrind time slice (~100 k instructions) while the other waits. Extra work only adds,
+#: so the least of ten calls is the call without it (measured against the median, the mean and a
+#: trimmed mean on 36 cases: docs/instructions.md)
+COUNTED_CALLS = 10
 #: what valgrind can run and what keeps a count repeatable: valgrind 3.19 decodes no AVX-512, so
 #: torch's kernels are pinned to AVX2 and inductor compiles for Haswell (natively too, in the warm
 #: pass that fills the compile cache the valgrind processes load); jax runs each computation on the
 #: calling thread (with asynchronous dispatch another thread works during the counted call, and its
-#: share varies from run to run)
+#: share varies from run to run); inductor compiles in the process (no pool of compile workers,
+#: whose thread wakes up during counted calls)
 VALGRIND_ENV = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "TORCHINDUCTOR_CPP_MARCH": "haswell",
     "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false",
+    "TORCHINDUCTOR_COMPILE_THREADS": "1",
 }
 
 FIELDS = ["name", "loss", "framework", "device", "dtype", "shape", "mode", "backward", "status",
-          "instructions", "ir_1", "ir_2", "spread", "call_spread", "threads", "reason"]
+          "instructions", "ir_1", "ir_2", "spread", "call_spread", "threads", "reason", "calls_1", "calls_2"]
 
 
 @dataclass
@@ -142,15 +148,39 @@ class Outcome:
     threads: int | None = None
     reason: str = ""
     calls: list[int] = field(default_factory=list)  # the counted calls' instructions, in order
+    cpus: int | None = None  # CPUs the process could run on
 
     @property
     def count(self) -> int | None:
+        """Instructions per call: the least of the window's calls (extra work only ever adds)."""
         return min(self.calls) if self.calls else None
 
 
+class _Cpus:
+    """The CPUs this process may run on, lent one at a time: each batch process is pinned to one.
+
+    Under valgrind only one thread runs at a time anyway, so pinning costs a batch nothing, and the
+    libraries size their pools from the CPUs they may use: XLA's CPU client, pinned, keeps one
+    worker instead of two, and jax's compiled ``tikhonov`` went from 4.4-4.6 M instructions over
+    ten calls, split between two workers by timing, to 1.8 M, equal in two processes to 0.1 %."""
+
+    def __init__(self) -> None:
+        self._free: queue.Queue[int] = queue.Queue()
+        for cpu in sorted(os.sched_getaffinity(0)):
+            self._free.put(cpu)
+
+    @contextlib.contextmanager
+    def one(self):
+        cpu = self._free.get()
+        try:
+            yield cpu
+        finally:
+            self._free.put(cpu)
+
+
 def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Path | None, env: dict[str, str], log,
-               warm_calls: int = WARM_CALLS) -> dict[int, Outcome]:
-    """One process over ``cases``: {index in ``cases``: its outcome}."""
+               warm_calls: int = WARM_CALLS, cpus: _Cpus | None = None) -> dict[int, Outcome]:
+    """One process over ``cases`` (pinned to one of ``cpus``): {index in ``cases``: its outcome}."""
     out_dir = work / tag
     out_dir.mkdir(parents=True)
     case_file = out_dir / "cases.json"
@@ -160,13 +190,15 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
                                      "input_dir": str(work / "inputs"),
                                      "cases": [[c.name, list(c.case), c.backward] for c in cases]}))
     t0 = time.monotonic()
-    r = subprocess.run(_command(valgrind, out_dir, case_file), cwd=cwd, env=env, capture_output=True, text=True)
+    with (cpus or _Cpus()).one() as cpu:
+        r = subprocess.run(_command(valgrind, out_dir, case_file), cwd=cwd, env=env, capture_output=True, text=True,
+                           preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
     got: dict[int, Outcome] = {}
     phases = {"prepare": 0.0, "warm": 0.0, "counted": 0.0}
     for p in out_dir.glob("status-*.jsonl"):
         for line in p.read_text().splitlines():
             rec = json.loads(line)
-            got[rec["index"]] = Outcome(rec["status"], rec.get("threads"), rec.get("reason", ""))
+            got[rec["index"]] = Outcome(rec["status"], rec.get("threads"), rec.get("reason", ""), cpus=rec.get("cpus"))
             prep, warm = rec.get("prepare_s", 0.0), rec.get("warm_s", 0.0)
             phases["prepare"] += prep
             phases["warm"] += warm
@@ -224,26 +256,31 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     jobs = jobs or os.cpu_count() or 1
     env = _env(env)
-    by_fw: dict[str, list[Case]] = {}
+    by_fw: dict[str, list[Case]] = {}  # the ordinary pass: one process per framework
+    by_batch: dict[str, list[Case]] = {}  # valgrind: one process per framework and mode
     for c in cases:
         by_fw.setdefault(c.framework, []).append(c)
+        by_batch.setdefault(f"{c.framework}-{c.case[5]}", []).append(c)
     work = Path(tempfile.mkdtemp(prefix="matloss-instructions-"))
     (work / "inputs").mkdir()  # one input directory for every batch of this measurement
+    cpus = _Cpus()
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             if warm:  # outside valgrind: fill the compile caches and draw every input once
                 warmups = _warmups(by_fw)
-                list(pool.map(lambda fw: _run_batch(warmups[fw], False, work, f"warm-{fw}", cwd, env, log),
+                list(pool.map(lambda fw: _run_batch(warmups[fw], False, work, f"warm-{fw}", cwd, env, log, cpus=cpus),
                               [fw for fw in warmups if warmups[fw]]))
-            tasks = [(fw, k) for k in range(repeats) for fw in by_fw]
-            results = dict(zip(tasks, pool.map(lambda t: _run_batch(by_fw[t[0]], True, work, f"{t[0]}-{t[1]}", cwd, env, log), tasks)))
+            tasks = [(b, k) for k in range(repeats) for b in sorted(by_batch, key=lambda b: -len(by_batch[b]))]
+            results = dict(zip(tasks, pool.map(lambda t: _run_batch(by_batch[t[0]], True, work, f"{t[0]}-{t[1]}", cwd, env, log,
+                                                                    cpus=cpus), tasks)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    rows = []
-    for fw, cs in by_fw.items():
+    got: dict[int, dict] = {}
+    for b, cs in by_batch.items():
         for i, c in enumerate(cs):
-            runs = [results[(fw, k)].get(i, Outcome("error", reason="not reached")) for k in range(repeats)]
-            rows.append(_row(c, runs))
+            runs = [results[(b, k)].get(i, Outcome("error", reason="not reached")) for k in range(repeats)]
+            got[id(c)] = _row(c, runs)
+    rows = [got[id(c)] for c in cases]  # in the order asked
     return rows
 
 
@@ -261,6 +298,7 @@ def _row(c: Case, runs: list[Outcome]) -> dict:
         row.update(status="error", reason="no callgrind dump (was the process under valgrind?)")
         return row
     row["ir_1"], row["ir_2"] = counts[0], counts[-1]
+    row["calls_1"], row["calls_2"] = (" ".join(map(str, r.calls)) for r in (runs[0], runs[-1]))
     row["call_spread"] = max((max(r.calls) - min(r.calls)) / min(r.calls) for r in runs)
     spread = (max(counts) - min(counts)) / min(counts) if min(counts) > 0 else float("inf")
     row["spread"] = spread

@@ -41,6 +41,8 @@ BAD = [
     (["gate", "accuracy", "HEAD"], "accuracy", "takes no commits"),
     (["gate", "speed", "HEAD"], "speed", "two commits"),
     (["gate", "speed", "HEAD", "HEAD", "--factor", "0.9"], "--factor", "> 1"),
+    (["gate", "speed", "HEAD", "HEAD", "--factor-long", "1"], "--factor-long", "> 1"),
+    (["gate", "speed", "HEAD", "HEAD", "--metric", "instructions", "--factor-long", "1.05"], "--metric", "takes no --factor"),
     (["gate", "speed", "HEAD", "HEAD", "--alpha", "2"], "--alpha", "between 0 and 1"),
     (["gate", "speed", "HEAD", "HEAD", "--rounds", "0"], "--rounds", ">= 1"),
     (["gate", "nope"], "kind", "invalid choice"),

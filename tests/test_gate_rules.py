@@ -114,6 +114,22 @@ def _one(base, head, **kw) -> gs.Verdict:
     return v
 
 
+def test_speed_long_factor_applies_to_long_cases_alone():
+    """A 1.08x change, highly significant, on a 200 µs and on a 50 µs case: at --factor-long 1.05
+    only the long one is slower (the short one keeps the factor 1.2); 1.04x passes both."""
+    long_b, short_b = _flat(200e-6, seed=1), _flat(50e-6, seed=1)
+    long_h, short_h, inside = _flat(216e-6, seed=2), _flat(54e-6, seed=2), _flat(208e-6, seed=2)
+    assert _one(long_b, long_h).status == "same"  # without it, every case at 1.2
+    got = _one(long_b, long_h, long_factor=1.05)
+    assert got.status == "slower" and got.factor == 1.05 and got.p_value < 1e-6
+    short = _one(short_b, short_h, long_factor=1.05)
+    assert short.status == "same" and short.factor == gs.FACTOR and short.ratio > 1.05
+    assert _one(long_b, inside, long_factor=1.05).status == "same"
+    assert gs.LONG_S == 100e-6 and _one(_flat(gs.LONG_S, spread=0), long_h, long_factor=1.05).factor == 1.05  # at 100 µs: long
+    with pytest.raises(ValueError, match="long_factor"):
+        gs.decide({}, {}, long_factor=1.0)
+
+
 def test_speed_factor_threshold_alone():
     """Significant either way; only the size of the change decides (factor 1.2)."""
     b = _flat(1.0, seed=1)

@@ -24,6 +24,8 @@ def add_arguments(p) -> None:
     p.add_argument("-b", "--bench", default=None, help="speed: regex of benchmarks to run")
     p.add_argument("--factor", type=_args.float_at_least(1.0, strict=True), default=None,
                    help="speed: slowdown factor that counts (default 1.2)")
+    p.add_argument("--factor-long", type=_args.float_at_least(1.0, strict=True), default=None,
+                   help="speed, time: the factor of cases whose BASE median is at least 100 µs (default: --factor)")
     p.add_argument("--alpha", type=_args.fraction, default=None, help="speed: significance level of the test (default 0.01)")
     p.add_argument("--rounds", type=_args.positive_int, default=None,
                    help="speed: rounds (paired runner: fresh processes each, default 10, at least 4; "
@@ -52,8 +54,10 @@ def _speed(ns) -> int:
 
     if len(ns.rest) != 2:
         raise _args.UsageError("speed needs two commits: BASE HEAD")
-    if ns.metric == "instructions" and (ns.factor is not None or ns.runner != "paired" or ns.rounds or ns.pairs):
-        raise _args.UsageError("--metric instructions takes no --factor, --runner, --rounds or --pairs (counts need no statistics)")
+    time_only = ns.factor is not None or ns.factor_long is not None or ns.runner != "paired" or ns.rounds or ns.pairs
+    if ns.metric == "instructions" and time_only:
+        raise _args.UsageError("--metric instructions takes no --factor, --factor-long, --runner, --rounds or --pairs "
+                               "(counts need no statistics)")
     if ns.metric == "time" and ns.threshold is not None:
         raise _args.UsageError("--threshold is for --metric instructions; wall time uses --factor")
     try:
