@@ -88,3 +88,22 @@ def test_pull_request_workflows_do_not_persist_credentials():
                 for step in job.get("steps", []):
                     if "actions/checkout@" in str(step.get("uses", "")):
                         assert step.get("with", {}).get("persist-credentials") is False
+
+
+def test_every_matloss_command_in_a_workflow_parses():
+    """A workflow calling a flag matloss does not have fails only on GitHub; parse each
+    ``.venv/bin/matloss ...`` line here (shell variables stand in as plain words)."""
+    import shlex
+
+    from matloss.cli import build_parser
+
+    parser = build_parser()
+    found = 0
+    for path in WORKFLOWS:
+        for line in path.read_text().splitlines():
+            m = re.search(r"\.venv/bin/matloss (.+)$", line)
+            if m:
+                argv = [re.sub(r"\$\{?\w+\}?", "X", w) for w in shlex.split(m.group(1))]
+                parser.parse_args(argv)  # exits 2 (SystemExit) on an unknown flag or a bad value
+                found += 1
+    assert found >= 3  # the two speed gates and the accuracy gate at least
