@@ -6,23 +6,25 @@ number of instructions one call executes does not. Per case (the timing grid's C
 
 - the case's warm callable is built exactly as the timing suites build it
   (:func:`matloss.cases.prepared`: same inputs, same compile, first call done), called
-  :data:`WARM_CALLS` more times, then :data:`COUNTED_CALLS` calls are counted one by one:
+  :data:`WARM_CALLS` more times, then :data:`COUNTED_CALLS` consecutive calls are counted:
   callgrind's client requests (valgrind's own ``callgrind.h``, :mod:`matloss.callgrind`) switch
-  instrumentation on for the case, then per call zero the counters just before it and dump them
-  just after it under the case's label (switching instrumentation itself discards valgrind's
-  translations: once per case, not per call); Python's garbage collector is off meanwhile, as
-  under timeit. The case's count is the minimum of those calls. Every thread's instructions
-  count (``--separate-threads=no``): XLA runs a jit'd computation on a thread of its own while
-  the caller waits, and with threads profiled separately callgrind's zero and dump act on the
-  calling thread only (jax's compiled ``logdet`` read 57 k instructions, its LU alone needs more
-  than 175 k);
+  instrumentation on for the case, zero the counters once, then dump them after each call under
+  the case's label (a dump restarts the counters, so the dumps partition the window; switching
+  instrumentation itself discards valgrind's translations: once per case, not per call);
+  Python's garbage collector is off meanwhile, as under timeit. The case's count is the minimum
+  of those calls. Every thread's instructions count (``--separate-threads=no``): XLA runs a
+  jit'd computation on a thread of its own while the caller waits, and with threads profiled
+  separately callgrind's zero and dump act on the calling thread only (jax's compiled
+  ``logdet`` read 57 k instructions, its LU alone needs more than 175 k);
 - the process runs under valgrind with instrumentation off outside those windows
-  (``--instr-atstart=no``: imports and compiles run at valgrind's uninstrumented speed), one
-  thread in every library pool (:data:`matloss.threads.SINGLE_THREAD_ENV`),
-  ``PYTHONHASHSEED=0``, address randomisation off (``setarch -R``) and :data:`VALGRIND_ENV`;
-- cases are batched: one valgrind process per framework (``_instructions_worker.py``), after one
-  ordinary (valgrind-free) pass that fills the persistent compile caches, so compiled cases load
-  their programs instead of compiling them under valgrind;
+  (``--instr-atstart=no``: imports and compiles run at valgrind's uninstrumented speed), pinned
+  to one CPU (:class:`_Cpus`), one thread in every library pool
+  (:data:`matloss.threads.SINGLE_THREAD_ENV`), ``PYTHONHASHSEED=0``, address randomisation off
+  (``setarch -R``) and :data:`VALGRIND_ENV`;
+- cases are batched: one valgrind process per framework and mode (``_instructions_worker.py``;
+  compiled cases' state moves the counts of eager cases run after them), after one ordinary
+  (valgrind-free) pass per framework that fills the persistent compile caches, so compiled cases
+  load their programs instead of compiling them under valgrind;
 - every batch runs twice, in two processes. A case whose two counts differ by more than
   :data:`TOLERANCE` (0.1 %) is *nondeterministic*: reported with what was seen (threads alive
   during the call) and left out of the channel.
@@ -249,7 +251,7 @@ def _warmups(by_fw: dict[str, list[Case]]) -> dict[str, list[Case]]:
 
 def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = None, cwd: Path | None = None,
             env: dict[str, str] | None = None, warm: bool = True, log=sys.stderr) -> list[dict]:
-    """Count ``cases`` (``repeats`` valgrind processes per framework, ``jobs`` at a time); one row per case.
+    """Count ``cases`` (``repeats`` valgrind processes per framework and mode, ``jobs`` at a time); one row per case.
 
     ``cwd`` / ``env`` run another checkout's code (the gate runs each commit's worktree)."""
     if repeats < 1:
