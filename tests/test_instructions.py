@@ -122,12 +122,14 @@ def test_numpy_counts_are_identical_in_two_valgrind_processes():
 def test_torch_eager_counts_are_identical_in_two_processes_beside_compiled_cases():
     """Eager and compiled cases run in processes of their own: in one process with compiled cases
     (dynamo's and inductor's state), torch's eager frobenius forward + backward read 0.03-0.11 %
-    apart in two processes; on its own, identical."""
+    apart in two processes; in a process of its own, identical."""
     pytest.importorskip("torch")
     rows = instructions.measure(instructions.grid(r"\('frobenius', 'torch', 'cpu', 'float64', '128', '(eager|compiled)'\)"), log=None)
     assert len(rows) == 4, rows
     eager = [r for r in rows if r["mode"] == "eager"]
-    assert len(eager) == 2 and all(r["status"] == "ok" and r["ir_1"] == r["ir_2"] for r in eager), eager
+    # identical in every run here; a hundredth of a percent leaves room for another machine, and
+    # is still a third of the smallest distance seen with the compiled cases in the same process
+    assert len(eager) == 2 and all(r["status"] == "ok" and abs(r["ir_1"] - r["ir_2"]) <= 1e-4 * r["ir_1"] for r in eager), eager
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("cc") is None, reason="needs valgrind and a C compiler")
