@@ -260,9 +260,12 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
     env = _env(env)
     by_fw: dict[str, list[Case]] = {}  # the ordinary pass: one process per framework
     by_batch: dict[str, list[Case]] = {}  # valgrind: one process per framework and mode
+    where: list[tuple[str, int]] = []  # each case's batch and index in it
     for c in cases:
         by_fw.setdefault(c.framework, []).append(c)
-        by_batch.setdefault(f"{c.framework}-{c.case[5]}", []).append(c)
+        batch = by_batch.setdefault(f"{c.framework}-{c.case[5]}", [])
+        where.append((f"{c.framework}-{c.case[5]}", len(batch)))
+        batch.append(c)
     work = Path(tempfile.mkdtemp(prefix="matloss-instructions-"))
     (work / "inputs").mkdir()  # one input directory for every batch of this measurement
     cpus = _Cpus()
@@ -277,12 +280,8 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
                                                                     cpus=cpus), tasks)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    got: dict[int, dict] = {}
-    for b, cs in by_batch.items():
-        for i, c in enumerate(cs):
-            runs = [results[(b, k)].get(i, Outcome("error", reason="not reached")) for k in range(repeats)]
-            got[id(c)] = _row(c, runs)
-    rows = [got[id(c)] for c in cases]  # in the order asked
+    rows = [_row(c, [results[(b, k)].get(i, Outcome("error", reason="not reached")) for k in range(repeats)])
+            for c, (b, i) in zip(cases, where)]  # in the order asked
     return rows
 
 
