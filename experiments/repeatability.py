@@ -1,6 +1,6 @@
 """Two asv result sets of the same commit and machine: do they agree?
 
-    python experiments/repeatability.py RUN1.json RUN2.json [--min-time 1e-4] [--tolerance 0.10]
+    python experiments/repeatability.py RUN1.json RUN2.json [--min-time 1e-4] [--tolerance 0.10] [--channel relative]
 
 Prints asv's own comparison of the two sets (``asv compare``'s table, through asv's
 ``Compare.print_table``: the CLI only compares two *commits*, and both runs here are one commit),
@@ -31,10 +31,16 @@ def resultset(res: Results):
                res.get_result_samples(key, params), res.benchmark_version.get(key), res.params["machine"], res.env_name)  # fmt: skip
 
 
-def medians(res: Results) -> dict[str, float]:
+#: each relative-time benchmark and the timing benchmark of the same parameters
+RELATIVE = {"bench_speed.ForwardRelative.track_forward_relative": "bench_speed.Forward.time_forward",
+            "bench_speed.BackwardRelative.track_backward_relative": "bench_speed.Backward.time_backward"}
+
+
+def medians(res: Results, keys=None) -> dict[str, float]:
+    """{"benchmark(params)": value} of the timing benchmarks (or of ``keys``)."""
     out = {}
     for key in res.get_all_result_keys():
-        if ".time_" not in key:
+        if (key not in keys) if keys is not None else ".time_" not in key:
             continue
         params = res.get_result_params(key)
         values = res.get_result_value(key, params)
@@ -53,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tolerance", type=float, default=0.10)
     p.add_argument("--config", default=str(ROOT / "asv.conf.json"))
     p.add_argument("--no-table", action="store_true", help="skip asv's table")
+    p.add_argument("--channel", choices=["time", "relative"], default="time",
+                   help="compare the raw times (default) or the relative times (matloss.relative); "
+                        "--min-time selects by the raw time of the same case either way")
     ns = p.parse_args(argv)
     r1, r2 = Results.load(ns.run1), Results.load(ns.run2)
     if r1.commit_hash != r2.commit_hash:
@@ -61,13 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         conf = Config.load(ns.config)
         Compare.print_table(conf, r1.commit_hash, r2.commit_hash, factor=1 + ns.tolerance, split=True,
                             resultset_1=resultset(r1), resultset_2=resultset(r2), only_changed=True, sort="ratio")  # fmt: skip
-    m1, m2 = medians(r1), medians(r2)
+    t1, t2 = medians(r1), medians(r2)
+    if ns.channel == "time":
+        m1, m2 = t1, t2
+        raw = {k: k for k in t1}
+    else:
+        m1, m2 = medians(r1, RELATIVE), medians(r2, RELATIVE)
+        raw = {k: RELATIVE[k.split("(")[0]] + k[k.index("("):] for k in m1}
     both = [k for k in m1 if k in m2]  # asv's run order
-    slow = [k for k in both if min(m1[k], m2[k]) > ns.min_time]
+    slow = [k for k in both if raw[k] in t1 and raw[k] in t2 and min(t1[raw[k]], t2[raw[k]]) > ns.min_time]
     ratios = {k: m2[k] / m1[k] for k in slow}
     off = {k: r for k, r in ratios.items() if abs(r - 1) > ns.tolerance}
     dev = sorted(abs(r - 1) for r in ratios.values())
-    print(f"\n{len(both)} timing cases in both runs, {len(slow)} slower than {ns.min_time * 1e6:g} µs")
+    print(f"\n{ns.channel}: {len(both)} cases in both runs, {len(slow)} slower than {ns.min_time * 1e6:g} µs")
     if dev:
         q = statistics.quantiles(dev, n=20) if len(dev) > 1 else dev * 19
         print(f"|run2/run1 - 1|: median {statistics.median(dev):.1%}, 90th pct {q[17]:.1%}, max {dev[-1]:.1%}")
@@ -78,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
             "(about 0 if each case's difference were its own; positive when the machine's speed drifts)"
         )
         for lo, hi, label in ((0, 1e-3, "under 1 ms"), (1e-3, 1e-2, "1-10 ms"), (1e-2, math.inf, "over 10 ms")):
-            band = [k for k in slow if lo <= min(m1[k], m2[k]) < hi]
+            band = [k for k in slow if lo <= min(t1[raw[k]], t2[raw[k]]) < hi]
             if band:
                 print(f"  cases {label}: {len(band)}, {sum(k in off for k in band) / len(band):.0%} off")
     print(f"{len(off)} of {len(slow)} off by more than {ns.tolerance:.0%}:")
     for k, r in sorted(off.items(), key=lambda kv: -abs(kv[1] - 1)):
-        print(f"  {r:6.3f}  {m1[k] * 1e3:9.3f} ms -> {m2[k] * 1e3:9.3f} ms  {k}")
+        print(f"  {r:6.3f}  {t1[raw[k]] * 1e3:9.3f} ms -> {t2[raw[k]] * 1e3:9.3f} ms  {k}")
     return 1 if off else 0
 
 

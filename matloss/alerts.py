@@ -9,7 +9,8 @@ the best value to the latest are reported by :func:`asv.step_detect.detect_regre
 those of at least ``threshold`` (relative). An alert names the commit where the series stepped.
 
 Thresholds per channel (:data:`THRESHOLDS`): instructions 1 % (counts hold still to 0.1 %);
-time 10 % (asv's segmentation absorbs most of this machine's noise, but not all of it).
+time 10 % (asv's segmentation absorbs most of this machine's noise, but not all of it); relative
+time (``matloss.relative``) 10 %, as time until its own histories say more.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
-THRESHOLDS = {"instructions": 0.01, "time": 0.10}
+THRESHOLDS = {"instructions": 0.01, "time": 0.10, "relative": 0.10}
+#: the asv unit of each channel's benchmarks
+UNITS = {"instructions": "instructions", "time": "seconds", "relative": "reference workloads"}
 
 
 @dataclass
@@ -72,7 +75,7 @@ def _param_text(p: str) -> str:
 
 def series(machine_dir: Path, commits: Sequence[str], unit: str) -> dict[str, dict[str, float | None]]:
     """{"benchmark(p1, p2, ...)": {commit: value}} of the benchmarks whose unit is ``unit``
-    ("seconds" or "instructions"), read from asv's result files (``benchmarks.json`` beside the
+    (a value of :data:`UNITS`), read from asv's result files (``benchmarks.json`` beside the
     machine directory gives each benchmark's unit)."""
     info = json.loads((machine_dir.parent / "benchmarks.json").read_text())
     wanted = {name for name, b in info.items() if isinstance(b, dict) and b.get("unit") == unit}
@@ -106,7 +109,7 @@ def scan(machine_dir: Path, root: Path, metric: str, threshold: float | None = N
         raise ValueError(f"metric must be one of {', '.join(THRESHOLDS)}, got {metric!r}")
     threshold = THRESHOLDS[metric] if threshold is None else threshold
     commits = history(root, rev)
-    found = series(machine_dir, commits, "instructions" if metric == "instructions" else "seconds")
+    found = series(machine_dir, commits, UNITS[metric])
     used = sorted({c for s in found.values() for c in s}, key=commits.index)
     alerts = []
     for name, by_commit in sorted(found.items()):

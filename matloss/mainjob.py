@@ -17,7 +17,8 @@ from pathlib import Path
 from . import paths
 
 #: the default run's speed subset: asv's names are "bench(loss, framework, device, dtype, shape, mode)"
-SUBSET = r"bench_speed\.(Forward\.time_forward|Backward\.time_backward)\('[^']*', '[^']*', 'cpu', 'float64', '128', '[^']*'\)"
+SUBSET = (r"bench_speed\.(Forward\.time_forward|Backward\.time_backward|ForwardRelative\.track_forward_relative"
+          r"|BackwardRelative\.track_backward_relative)\('[^']*', '[^']*', 'cpu', 'float64', '128', '[^']*'\)")
 
 
 @dataclass

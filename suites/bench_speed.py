@@ -7,6 +7,7 @@ first call happen in ``setup``, outside the timing); see ``common.py`` for the g
 from __future__ import annotations
 
 from matloss import cases as common
+from matloss import relative
 
 
 class _Speed:
@@ -30,6 +31,37 @@ class _Speed:
     def setup(self, input_dir, *case):
         self.step = common.prepared(*case, backward=self.backward, input_dir=input_dir)
         self.number = common.calls_per_sample(self.step)
+        if case[2] == "cpu":  # the relative time of this case, for the track_ case below (once per process)
+            relative.record(input_dir, case, self.backward, self.step, self.number)
+
+
+class _Relative(_Speed):
+    """A CPU case's time in units of a reference workload timed beside it (``matloss.relative``):
+    beside the raw time, for repeatability on a machine whose speed level moves. Measured in the
+    ``time_`` case's process (asv runs it first: same cache, sorted names) or, without it, here."""
+
+    unit = "reference workloads"
+
+    def setup(self, input_dir, *case):
+        if case[2] != "cpu":
+            raise NotImplementedError("relative time is CPU only: the reference workload runs on the CPU")
+        got = relative.lookup(input_dir, case, self.backward)
+        if got is None:
+            step = common.prepared(*case, backward=self.backward, input_dir=input_dir)
+            got = relative.record(input_dir, case, self.backward, step, common.calls_per_sample(step))
+        self.value = got["relative"]
+
+
+class ForwardRelative(_Relative):
+    def track_forward_relative(self, input_dir, *case):
+        return self.value
+
+
+class BackwardRelative(_Relative):
+    backward = True
+
+    def track_backward_relative(self, input_dir, *case):
+        return self.value
 
 
 class Forward(_Speed):

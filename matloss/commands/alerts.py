@@ -12,7 +12,7 @@ ORDER = 35
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--metric", default="time", choices=["time", "instructions"], help="which channel (default time)")
+    p.add_argument("--metric", default="time", choices=["time", "instructions", "relative"], help="which channel (default time)")
     p.add_argument("--machine", default=None, help="asv machine name (default: this machine's, or the only one)")
     p.add_argument("--results-dir", type=Path, default=None, help="asv results_dir (default: the repository's results/)")
     p.add_argument("--threshold", type=_args.fraction, default=None,
