@@ -5,7 +5,9 @@ This project's shared VM switches between speed levels about 2x apart that last 
 of one commit disagree wherever a case lands on different levels. A fixed *reference workload*
 timed immediately before and after every sample of the case runs at the same level as that
 sample; the ratio ``sample / mean(reference before, reference after)`` cancels the level, and the
-median of :data:`PAIRS` such ratios is the case's relative time (unit: one reference workload).
+median of :data:`PAIRS` such ratios is the case's relative time in that process (unit: one
+reference workload). A case measured in several processes (asv's ``rounds``) reports the median
+over them: what is left once the level is gone differs more between processes than within one.
 
 - The reference (:func:`reference`) is the same on every commit and machine: :data:`REFERENCE_CALLS`
   times a ``slogdet`` of a seeded 64 x 64 float64 matrix and its product with itself, in numpy
@@ -107,13 +109,14 @@ def measure(step: Callable[[], Any], number: int, pairs: int = PAIRS) -> dict[st
 _RECORDED: dict[str, dict[str, float]] = {}  # path -> result, per process (asv re-runs setup before every call)
 
 
-def _path(directory: str, case: tuple[str, ...], backward: bool) -> str:
-    return os.path.join(directory, f"relative-{'-'.join(case)}-{'bwd' if backward else 'fwd'}.json")
+def _stem(case: tuple[str, ...], backward: bool) -> str:
+    return f"relative-{'-'.join(case)}-{'bwd' if backward else 'fwd'}"
 
 
 def record(directory: str, case: tuple[str, ...], backward: bool, step: Callable[[], Any], number: int) -> dict[str, float]:
-    """Measure a case and keep the result in ``directory`` (written atomically; once per process)."""
-    path = _path(directory, case, backward)
+    """Measure a case and keep the result in ``directory``, one file per process (written atomically;
+    once per process): with asv's ``rounds`` each round's process adds one."""
+    path = os.path.join(directory, f"{_stem(case, backward)}.{os.getpid()}.json")
     if path in _RECORDED:
         return _RECORDED[path]
     result = measure(step, number)
@@ -125,12 +128,16 @@ def record(directory: str, case: tuple[str, ...], backward: bool, step: Callable
     return result
 
 
-
 def lookup(directory: str, case: tuple[str, ...], backward: bool) -> dict[str, float] | None:
-    """What :func:`record` kept for a case in ``directory``, or None."""
-    try:
-        with open(_path(directory, case, backward)) as f:
-            got = json.load(f)
-    except FileNotFoundError:
+    """What :func:`record` kept for a case in ``directory`` (the median over its processes, and
+    ``processes``, how many), or None."""
+    got = []
+    for name in sorted(os.listdir(directory)):
+        if name.startswith(_stem(case, backward) + ".") and name.endswith(".json"):
+            with open(os.path.join(directory, name)) as f:
+                got.append(json.load(f))
+    if not got:
         return None
-    return {k: got[k] for k in ("relative", "seconds", "reference_s", "spread")}
+    out = {k: statistics.median(g[k] for g in got) for k in ("relative", "seconds", "reference_s", "spread")}
+    out["processes"] = len(got)
+    return out

@@ -15,10 +15,12 @@ class _Speed:
     param_names = common.GRID_NAMES
     backward = False
     timeout = 600.0  # a cold torch.compile of a backward can take minutes on 2 cores
-    # one process per case (setup compiles; doing it twice would double the run), 5 to 10
-    # samples of ~10 ms (see common.calls_per_sample), stopping after 1 s once there are 5;
-    # no extra warm-up: the callable is warm from prepare() and the calibration calls in setup
-    rounds = 1
+    # two processes per case, in two rounds over the whole suite (asv's ``rounds``: minutes apart,
+    # so a case's samples come from two moments and two processes; each compiles, the compile
+    # caches make the second cheaper), 5 to 10 samples of ~10 ms each (see
+    # common.calls_per_sample), stopping after 1 s once there are 5; no extra warm-up: the callable
+    # is warm from prepare() and the calibration calls in setup
+    rounds = 2
     repeat = (5, 10, 1.0)
     warmup_time = 0.0
 
@@ -41,6 +43,7 @@ class _Relative(_Speed):
     ``time_`` case's process (asv runs it first: same cache, sorted names) or, without it, here."""
 
     unit = "reference workloads"
+    rounds = 1  # after both rounds of the time_ case (asv runs round 2 first): reads both processes' records
 
     def setup(self, input_dir, *case):
         if case[2] != "cpu":
@@ -81,6 +84,7 @@ class Memory(_Speed):
 
     params = [common.LOSSES, common.FRAMEWORKS, common.MODES]
     param_names = ["loss", "framework", "mode"]
+    rounds = 1
 
     def setup(self, input_dir, loss, framework, mode):
         shape = common.largest_shape(loss)
@@ -97,6 +101,7 @@ class GpuMemory(_Speed):
     params = [common.LOSSES, common.FRAMEWORKS, common.MODES]
     param_names = ["loss", "framework", "mode"]
     unit = "bytes"
+    rounds = 1
 
     def setup(self, input_dir, loss, framework, mode):
         shape = common.largest_shape(loss)
