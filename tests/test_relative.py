@@ -113,3 +113,11 @@ def test_the_main_job_runs_the_relative_cases_of_its_subset():
     for bench in ("ForwardRelative.track_forward_relative", "BackwardRelative.track_backward_relative", "Forward.time_forward"):
         assert sub.search(f"bench_speed.{bench}('logdet', 'torch', 'cpu', 'float64', '128', 'eager')")
         assert not sub.search(f"bench_speed.{bench}('logdet', 'torch', 'cpu', 'float32', '128', 'eager')")
+
+
+def test_alerts_read_relative_series_by_the_suites_unit():
+    from matloss import alerts
+    from suites import bench_speed
+
+    assert alerts.UNITS["relative"] == bench_speed.ForwardRelative.unit == bench_speed.BackwardRelative.unit
+    assert set(alerts.UNITS) == set(alerts.THRESHOLDS)
