@@ -5,7 +5,7 @@ This project's shared VM switches between speed levels about 2x apart that last 
 of one commit disagree wherever a case lands on different levels. A fixed *reference workload*
 timed immediately before and after every sample of the case runs at the same level as that
 sample; the ratio ``sample / mean(reference before, reference after)`` cancels the level, and the
-median of :data:`PAIRS` such ratios is the case's relative time in that process (unit: one
+median of such ratios (:data:`PAIRS` at most) is the case's relative time in that process (unit: one
 reference workload). A case measured in several processes (asv's ``rounds``) reports the median
 over them: what is left once the level is gone differs more between processes than within one.
 
@@ -41,8 +41,13 @@ from typing import Any
 
 import numpy as np
 
-#: ratios per case (a switch of speed level inside one pair spoils that one ratio, not the median)
+#: ratios per case (a switch of speed level inside one pair spoils that one ratio, not the median):
+#: up to PAIRS, stopping once MIN_PAIRS are in and MAX_SECONDS have passed (asv's ``repeat``
+#: rule), so a 100 ms case costs a second, not three: with 15 pairs everywhere, the two rounds of
+#: the full grid's backward cases alone took 19 minutes
 PAIRS = 15
+MIN_PAIRS = 5
+MAX_SECONDS = 0.5
 REFERENCE_N = 64
 REFERENCE_CALLS = 40
 REFERENCE_SEED = 0
@@ -73,12 +78,14 @@ def _time(f: Callable[[], Any], number: int) -> float:
     return time.perf_counter() - t0
 
 
-def measure(step: Callable[[], Any], number: int, pairs: int = PAIRS) -> dict[str, float]:
-    """Time ``pairs`` samples of ``number`` calls of ``step``, each between two reference runs.
+def measure(step: Callable[[], Any], number: int, pairs: int = PAIRS, min_pairs: int = MIN_PAIRS,
+            max_seconds: float = MAX_SECONDS) -> dict[str, float]:
+    """Time up to ``pairs`` samples of ``number`` calls of ``step``, each between two reference runs
+    (stopping early once ``min_pairs`` are in and ``max_seconds`` have passed).
 
     Returns ``relative`` (the median of sample / mean of its two references), ``seconds`` (the
-    median sample per call, raw), ``reference_s`` (the median reference) and ``spread`` (the
-    ratios' interquartile range over their median). Python's garbage collector is off meanwhile.
+    median sample per call, raw), ``reference_s`` (the median reference), ``spread`` (the
+    ratios' interquartile range over their median) and ``pairs`` (how many). Python's garbage collector is off meanwhile.
     """
     if number < 1:
         raise ValueError(f"number must be >= 1, got {number}")
@@ -88,9 +95,12 @@ def measure(step: Callable[[], Any], number: int, pairs: int = PAIRS) -> dict[st
     ratios, samples, refs = [], [], []
     enabled = gc.isenabled()
     gc.disable()
+    t_start = time.perf_counter()
     try:
         before = _time(ref, 1)
-        for _ in range(pairs):
+        for k in range(pairs):
+            if k >= min_pairs and time.perf_counter() - t_start > max_seconds:
+                break
             sample = _time(step, number) / number
             after = _time(ref, 1)
             ratios.append(sample / ((before + after) / 2))
@@ -103,7 +113,7 @@ def measure(step: Callable[[], Any], number: int, pairs: int = PAIRS) -> dict[st
     q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
     med = statistics.median(ratios)
     return {"relative": med, "seconds": statistics.median(samples), "reference_s": statistics.median(refs),
-            "spread": (q[2] - q[0]) / med}
+            "spread": (q[2] - q[0]) / med, "pairs": len(ratios)}
 
 
 _RECORDED: dict[str, dict[str, float]] = {}  # path -> result, per process (asv re-runs setup before every call)
@@ -138,6 +148,6 @@ def lookup(directory: str, case: tuple[str, ...], backward: bool) -> dict[str, f
                 got.append(json.load(f))
     if not got:
         return None
-    out = {k: statistics.median(g[k] for g in got) for k in ("relative", "seconds", "reference_s", "spread")}
+    out = {k: statistics.median(g[k] for g in got) for k in ("relative", "seconds", "reference_s", "spread", "pairs")}
     out["processes"] = len(got)
     return out

@@ -15,12 +15,11 @@ class _Speed:
     param_names = common.GRID_NAMES
     backward = False
     timeout = 600.0  # a cold torch.compile of a backward can take minutes on 2 cores
-    # two processes per case, in two rounds over the whole suite (asv's ``rounds``: minutes apart,
-    # so a case's samples come from two moments and two processes; each compiles, the compile
-    # caches make the second cheaper), 5 to 10 samples of ~10 ms each (see
-    # common.calls_per_sample), stopping after 1 s once there are 5; no extra warm-up: the callable
-    # is warm from prepare() and the calibration calls in setup
-    rounds = 2
+    # one process per case (setup compiles; a second round, asv's ``rounds = 2``, halved the median
+    # disagreement of two runs of the default subset, but the full run took over an hour: docs/speed.md),
+    # 5 to 10 samples of ~10 ms (see common.calls_per_sample), stopping after 1 s once there are
+    # 5; no extra warm-up: the callable is warm from prepare() and the calibration calls in setup
+    rounds = 1
     repeat = (5, 10, 1.0)
     warmup_time = 0.0
 
@@ -43,7 +42,7 @@ class _Relative(_Speed):
     ``time_`` case's process (asv runs it first: same cache, sorted names) or, without it, here."""
 
     unit = "reference workloads"
-    rounds = 1  # after both rounds of the time_ case (asv runs round 2 first): reads both processes' records
+    rounds = 1  # after every round of the time_ case (asv runs the last round first): reads each process's record
 
     def setup(self, input_dir, *case):
         if case[2] != "cpu":
@@ -68,8 +67,8 @@ class BackwardRelative(_Relative):
 
 
 #: asv shows a benchmark's results only where their ``version`` equals the current one, by default a
-#: hash of the benchmark's code, setup included. Recording relative time in setup and a second
-#: round change nothing the timed call does, so the timing benchmarks keep the versions asv computed
+#: hash of the benchmark's code, setup included. Recording relative time in setup changes nothing
+#: the timed call does, so the timing benchmarks keep the versions asv computed
 #: before them and the committed history stays on one graph. Change them when what is timed changes.
 TIMING_VERSIONS = {"forward": "5a3b8b6b09f74d3b1a7bacc5e80cbce63aea787996e19f476ad2ce6a5de4fef3",
                    "backward": "014a77a78bb271a7da326a50de5dfcf81e30e436e981ed2a2bcd12d2f2091b19"}

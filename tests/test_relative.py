@@ -42,9 +42,16 @@ def test_the_ratio_cancels_a_speed_level_that_changes_between_samples(clock):
     # a call costs 0.75 references at every level; the level stays put within most
     # reference-sample-reference triples, so the median ratio is exact although the raw samples
     # span three levels
-    got = relative.measure(lambda: clock.spend(0.75), number=4, pairs=15)
-    assert got["relative"] == pytest.approx(0.75)
+    got = relative.measure(lambda: clock.spend(0.75), number=4, pairs=15, max_seconds=float("inf"))
+    assert got["relative"] == pytest.approx(0.75) and got["pairs"] == 15
     assert got["seconds"] >= 1.5  # the raw median is off: levels 2 and 3 take most of the time
+
+
+def test_a_slow_case_stops_after_the_least_pairs_once_its_time_is_up(clock):
+    got = relative.measure(lambda: clock.spend(0.2), number=1, pairs=15, min_pairs=5, max_seconds=3.0)
+    assert got["pairs"] == 5  # 5 pairs take more than 3 units at any level
+    got = relative.measure(lambda: clock.spend(0.2), number=1, pairs=15, min_pairs=5, max_seconds=1e9)
+    assert got["pairs"] == 15
 
 
 def test_measure_checks_its_arguments():
