@@ -96,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
             band = [k for k in slow if lo <= min(t1[raw[k]], t2[raw[k]]) < hi]
             if band:
                 print(f"  cases {label}: {len(band)}, {sum(k in off for k in band) / len(band):.0%} off")
+        for fw in ("numpy", "torch", "jax", "tensorflow"):
+            mine = [k for k in slow if f", '{fw}', " in k]
+            if mine:
+                print(f"  {fw}: {len(mine)} cases, median |run2/run1 - 1| {statistics.median(abs(ratios[k] - 1) for k in mine):.1%}, "
+                      f"{sum(k in off for k in mine) / len(mine):.0%} off")
     print(f"{len(off)} of {len(slow)} off by more than {ns.tolerance:.0%}:")
     for k, r in sorted(off.items(), key=lambda kv: -abs(kv[1] - 1)):
         print(f"  {r:6.3f}  {t1[raw[k]] * 1e3:9.3f} ms -> {t2[raw[k]] * 1e3:9.3f} ms  {k}")

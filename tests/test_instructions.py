@@ -217,6 +217,6 @@ def test_alerts_command_reads_the_committed_history(capsys):
 
     assert main(["alerts", "--metric", "time", "--machine", "vm-amd-epyc-2cpu", "--limit", "2"]) == 0
     out = capsys.readouterr().out
-    assert "time series over 6 commits of vm-amd-epyc-2cpu" in out
+    assert "time series over 7 commits of vm-amd-epyc-2cpu" in out
     assert main(["alerts", "--machine", "nope"]) == 2
     assert "--machine nope: no results" in capsys.readouterr().err

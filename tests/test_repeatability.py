@@ -31,3 +31,18 @@ def test_two_runs_list_every_case_off_and_the_committed_list_is_current():
     assert len(listed) == n_off > 0
     assert all(abs(float(line.split()[0]) - 1) >= 0.0995 for line in listed)  # printed to 3 decimals
     assert out.stdout == (RUNS / "fa5d83e7-run2-vs-run1.txt").read_text()
+
+
+def test_the_relative_channel_compares_the_relative_cases_selected_by_raw_time():
+    run1, run2 = RUNS / "subset-02938303-rounds2-run1.json", RUNS / "subset-02938303-rounds2-run2.json"
+    same = _run(run1, run1, "--channel", "relative")
+    assert same.returncode == 0, same.stderr
+    assert "relative: 252 cases in both runs" in same.stdout and "max 0.0%" in same.stdout
+    out = _run(run1, run2, "--channel", "relative")
+    listed = [line for line in out.stdout.splitlines() if line.startswith("  ") and "bench_speed." in line]
+    assert listed and all("Relative.track_" in line for line in listed)
+    raw = _run(run1, run2)
+    # both select the cases whose raw time is 100 µs or more: the same count
+    count = [next(line for line in o.stdout.splitlines() if "cases in both runs" in line).split(", ")[1] for o in (out, raw)]
+    assert count[0] == count[1]
+    assert _run(run1, run2, "--channel", "relative", "--min-time", "1e9").stdout.count("bench_speed.") == 0
