@@ -7,13 +7,14 @@ timed immediately before and after every sample of the case runs at the same lev
 sample; the ratio ``sample / mean(reference before, reference after)`` cancels the level, and the
 median of such ratios (:data:`PAIRS` at most) is the case's relative time in that process (unit: one
 reference workload). A case measured in several processes (asv's ``rounds``) reports the median
-over them: what is left once the level is gone differs more between processes than within one.
+over them (a case's value also differs between processes: docs/measurements.md).
 
 - The reference (:func:`reference`) is the same on every commit and machine: :data:`REFERENCE_CALLS`
   times a ``slogdet`` of a seeded 64 x 64 float64 matrix and its product with itself, in numpy
   (one BLAS thread, as every speed case): dense linear algebra plus Python dispatch, like the
-  cases it normalises (a reference of matrix products alone tracked a µs-scale case worse, one of
-  Python alone a ms-scale case: docs/measurements.md). It stays fixed: changing it changes the unit of every committed number.
+  cases it normalises (one of matrix products alone tracked the machine worse; a pure-Python loop
+  did about as well: ``experiments/reference_choice.py``, docs/measurements.md).
+  It stays fixed: changing it changes the unit of every committed number.
 - A sample of the case is ``number`` consecutive calls (the number asv's ``time_`` case of the
   same parameters uses, ~10 ms; one call for a case slower than that), timed as a tight loop
   (as ``timeit`` does; no setup in between).
