@@ -4,6 +4,8 @@
 # Prints, per round, asv's median for each benchmark and timeit's best-of-median for the call.
 set -euo pipefail
 cd "$(dirname "$0")"
+# after the cd: a relative PATH entry (PATH=.venv/bin:...) no longer finds asv, and every round would come back empty
+command -v asv >/dev/null || { echo "run.sh: asv is not on PATH from $(pwd); put an absolute directory on PATH (PATH=\$PWD/.venv/bin:\$PATH)" >&2; exit 2; }
 rounds=${1:-5}
 python -c 'import asv_runner, numpy; print("asv_runner", asv_runner.__version__ if hasattr(asv_runner, "__version__") else "?", "numpy", numpy.__version__)' 2>/dev/null || true
 for r in $(seq "$rounds"); do
