@@ -16,7 +16,6 @@ Nothing here is a test: the numbers depend on the machine and are reported, not 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -33,6 +32,9 @@ import numpy as np  # noqa: E402
 
 from matloss import cases as common  # noqa: E402
 from matloss import relative  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from steadiness import pinned_case  # noqa: E402  (the same checks and pinning)
 
 
 def candidates():
@@ -63,17 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--case", default="logdet,torch,cpu,float64,128,eager", help="loss,framework,device,dtype,shape,mode")
     ap.add_argument("--backward", action="store_true", help="time forward + backward")
     ns = ap.parse_args(argv)
-    if not 2 <= ns.seconds <= 3600:
-        ap.error(f"--seconds must lie in [2, 3600], got {ns.seconds}")
-    case = ns.case.split(",")
-    if len(case) != 6:
-        ap.error(f"--case: loss,framework,device,dtype,shape,mode (6 fields), got {ns.case!r}")
-    try:
-        step = common.prepared(*case, backward=ns.backward)
-    except NotImplementedError as exc:
-        ap.error(f"--case {ns.case}: cannot run here ({exc})")
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    step = pinned_case(ap, ns.seconds, ns.case, ns.backward)
     refs = candidates()
     n = common.calls_per_sample(step)
     per_second: dict[int, list[tuple[float, dict[str, float]]]] = {}

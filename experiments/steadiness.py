@@ -34,22 +34,29 @@ from matloss import cases as common  # noqa: E402
 from matloss.compare import fmt_time  # noqa: E402
 
 
+def pinned_case(ap: argparse.ArgumentParser, seconds: float, case_text: str, backward: bool):
+    """Check ``--seconds`` and ``--case`` (exit 2 naming the bad one), build the case's prepared
+    callable and pin this process to one CPU where the OS allows; returns the callable."""
+    if not 2 <= seconds <= 3600:
+        ap.error(f"--seconds must lie in [2, 3600], got {seconds}")
+    case = case_text.split(",")
+    if len(case) != 6:
+        ap.error(f"--case: loss,framework,device,dtype,shape,mode (6 fields), got {case_text!r}")
+    try:
+        step = common.prepared(*case, backward=backward)
+    except NotImplementedError as exc:
+        ap.error(f"--case {case_text}: cannot run here ({exc})")
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    return step
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=30.0, help="how long to time (default 30)")
     ap.add_argument("--case", default="tikhonov,numpy,cpu,float64,16,eager", help="loss,framework,device,dtype,shape,mode (forward)")
     ns = ap.parse_args(argv)
-    if not 2 <= ns.seconds <= 3600:
-        ap.error(f"--seconds must lie in [2, 3600], got {ns.seconds}")
-    case = ns.case.split(",")
-    if len(case) != 6:
-        ap.error(f"--case: loss,framework,device,dtype,shape,mode (6 fields), got {ns.case!r}")
-    try:
-        step = common.prepared(*case, backward=False)
-    except NotImplementedError as exc:
-        ap.error(f"--case {ns.case}: cannot run here ({exc})")
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    step = pinned_case(ap, ns.seconds, ns.case, backward=False)
     n = common.calls_per_sample(step)
     per_second: dict[int, list[float]] = {}
     t_start = time.perf_counter()
