@@ -55,11 +55,13 @@ class _Relative(_Speed):
 
 
 class ForwardRelative(_Relative):
+    version = "e92362d1ec413e7cac6b6169a64016431920970db1cac7606749a4ac6597fffc"
     def track_forward_relative(self, input_dir, *case):
         return self.value
 
 
 class BackwardRelative(_Relative):
+    version = "1671b3933a39313167ca45fcf5578c9efd5dd1997d92459aa90115d0b8d1df77"
     backward = True
 
     def track_backward_relative(self, input_dir, *case):
@@ -69,7 +71,9 @@ class BackwardRelative(_Relative):
 #: asv shows a benchmark's results only where their ``version`` equals the current one, by default a
 #: hash of the benchmark's code, setup included. Recording relative time in setup changes nothing
 #: the timed call does, so the timing benchmarks keep the versions asv computed
-#: before them and the committed history stays on one graph. Change them when what is timed changes.
+#: before them and the committed history stays on one graph. Every benchmark of the suites carries
+#: an explicit version (tests/test_history.py holds the newest committed results to it); change
+#: one when what it measures changes.
 TIMING_VERSIONS = {"forward": "5a3b8b6b09f74d3b1a7bacc5e80cbce63aea787996e19f476ad2ce6a5de4fef3",
                    "backward": "014a77a78bb271a7da326a50de5dfcf81e30e436e981ed2a2bcd12d2f2091b19"}
 
@@ -90,6 +94,7 @@ class Backward(_Speed):
 
 
 class Memory(_Speed):
+    version = "5d73e4503c41d313489d6cb377129a07a51c891a42f854a4021637c234339b70"
     """Peak process RSS of forward + backward at each loss's largest size, float64, CPU."""
 
     params = [common.LOSSES, common.FRAMEWORKS, common.MODES]
@@ -105,6 +110,7 @@ class Memory(_Speed):
 
 
 class GpuMemory(_Speed):
+    version = "1d2534c30cccb13d1ea17171300f63900c89edf7f474c3d6f98a458f06c435d5"
     """Peak GPU memory (the framework allocator's own statistic, bytes) of forward + backward at
     each loss's largest size, float64; skipped without a GPU."""
 
