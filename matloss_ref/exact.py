@@ -134,10 +134,6 @@ def diag_from(values: list[arb]) -> arb_mat:
     return arb_mat(n, n, [values[i] if i == j else 0 for i in range(n) for j in range(n)])
 
 
-def entrywise(m: arb_mat, fn) -> arb_mat:
-    return arb_mat(m.nrows(), m.ncols(), [fn(e) for e in m.entries()])
-
-
 def exact_rational(m: arb_mat) -> fmpq_mat:
     """The exact rational matrix of an arb matrix with exact (zero-radius) entries."""
     ents = m.entries()

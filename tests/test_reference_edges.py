@@ -131,3 +131,79 @@ def test_randsvd_spaces_singular_values_geometrically_by_default():
     """Mode 3, the documented default: sigma_i / sigma_(i+1) = kappa^(1/(n-1))."""
     s = np.linalg.svd(matrices.randsvd_from(np.random.default_rng(0), 4, 4, 1000.0), compute_uv=False)
     np.testing.assert_allclose(s[:-1] / s[1:], 10.0, rtol=1e-10)
+
+
+# -- written against survivors of the seed-4 sample ------------------------------------------------
+def test_an_infinite_exact_value_keeps_its_sign():
+    """A ball whose midpoint is -inf is a value of -inf, not +inf (a loss unbounded below at an
+    input, e.g. a Gaussian NLL whose covariance degenerates at the mean)."""
+    spec = get_loss("logdet")
+    value, _, grads, _, _ = exact._finish(spec, (-arb("inf"), None), {"A": (2, 2)}, 1.0)
+    assert value == -math.inf
+    assert np.isnan(grads["A"]).all()
+    assert exact._finish(spec, (arb("inf"), None), {"A": (2, 2)}, 1.0)[0] == math.inf
+
+
+def test_a_cached_exact_result_reads_back_what_was_computed(tmp_path):
+    """The on-disk cache returns the computed result field for field, the precision it took included."""
+    spec = get_loss("det")
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])  # det 5, gradient of det = cof = [[3, -1], [-1, 2]]
+    first = exact.compute(spec, {"A": a}, (), cache_dir=tmp_path)
+    again = exact.compute(spec, {"A": a}, (), cache_dir=tmp_path)
+    assert not first.cached and again.cached
+    assert again.value == first.value and again.prec == first.prec and isinstance(again.prec, int)
+    assert again.scale == first.scale and again.log2_value == first.log2_value
+    np.testing.assert_array_equal(again.grads["A"], first.grads["A"])
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (4, 3), (2, 2, 2)])
+def test_the_starting_precision_covers_the_bits_kappa_destroys(shape):
+    """64 guard bits plus log2 κ (twice for Gram-matrix methods) plus 8: κ = 2^100 for any matrix
+    argument of at least 2 x 2, unbatched or batched."""
+    k = 2.0**100
+    m, n = shape[-2:]
+    a = np.zeros(shape)
+    idx = (...,) + np.diag_indices(min(m, n))
+    a[idx] = [1.0] + [1.0 / k] * (min(m, n) - 1)
+    assert exact._start_prec({"A": a}) == 64 + 100 + 8
+    assert exact._start_prec({"A": a}, gram=True) == 64 + 200 + 8
+    assert exact._start_prec({"x": np.ones(5)}) == 64 + 8  # vectors destroy nothing
+
+
+def test_kappa_cache_holds_several_matrices_in_one_directory(tmp_path):
+    """Exact κ of diag(1, 1/4) and of diag(1, 1/8), cached side by side and read back."""
+    a, b = np.diag([1.0, 0.25]), np.diag([1.0, 0.125])
+    assert exact.kappa_cached(a, cache_dir=tmp_path) == 4.0
+    assert exact.kappa_cached(b, cache_dir=tmp_path) == 8.0
+    assert exact.kappa_cached(a, cache_dir=tmp_path) == 4.0
+    assert len(list(tmp_path.rglob("*.txt"))) == 2
+
+
+def test_orthogonality_l1_has_no_exact_gradient_at_an_exact_zero_entry():
+    """At Φᵢ = I every entry of ΦᵢᵀΦᵢ − I is exactly 0: |·| has a kink there, so the exact backend
+    reports the gradient as undefined (NaN), never the zero a sign of 0 would give. The value is 0."""
+    phi = np.stack([np.eye(2)], axis=1)  # (l = 2, m = 1 slice, n = 2), the slice Φ[:, 0, :] = I
+    res = exact.compute(get_loss("orthogonality_l1"), {"Phi": phi}, (), use_cache=False)
+    assert res.value == 0.0
+    assert np.isnan(res.grads["Phi"]).all()
+
+
+@pytest.mark.parametrize("mode, law", [(1, [1.0, 0.01, 0.01, 0.01]), (2, [1.0, 1.0, 1.0, 0.01])])
+def test_badly_scaled_keeps_the_randsvd_mode(mode, law):
+    """Higham's randsvd modes: mode 1 has one large σ and the rest 1/κ, mode 2 the rest 1 and one 1/κ.
+    badly_scaled only multiplies by 2^-500, so its σ·2^500 follow the mode's law (max-normalised)."""
+    a = matrices.badly_scaled(4, "tiny", kappa=100.0, mode=mode, seed=3)
+    s = np.linalg.svd(np.ldexp(a, 500), compute_uv=False)
+    np.testing.assert_allclose(s, law, rtol=1e-12)
+
+
+def test_value_scale_per_metric():
+    """The value error's denominator: 1 (absolute: logdet), |value| (relative: det of diag(2, 3) is 6)
+    and, for a scaled loss, the summed magnitude of its terms over the batch — orthogonality_l1's
+    Σ (|Φᵢ|ᵀ|Φᵢ| + I), by hand: Φ = ones (2 x 1 x 2) gives 8 + 2, Φ = 2·ones gives 32 + 2."""
+    assert get_loss("logdet").value_scale(A=np.diag([2.0, 3.0])) == 1.0
+    assert get_loss("det").value_scale(A=np.diag([2.0, 3.0])) == 6.0
+    phi = np.stack([np.ones((2, 1, 2)), 2 * np.ones((2, 1, 2))])  # a batch of two stacks
+    spec = get_loss("orthogonality_l1")
+    assert spec.value_scale(Phi=phi[0]) == 10.0
+    assert spec.value_scale(Phi=phi) == 44.0
