@@ -10,16 +10,19 @@ installed from the npm registry with npm into ``.tools/asv-web`` (``--install-as
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from . import paths
 
 ROOT = paths.root()
 ASSET_DIR = ROOT / ".tools" / "asv-web"
+RESULTS = ROOT / "results"
 
 #: CDN URL in asv's index.html -> (npm package@version, file inside the package)
 ASSETS: dict[str, tuple[str, str]] = {
@@ -109,11 +112,53 @@ def link_pages(html_dir: Path) -> None:
     index.write_text(text.replace(_NAV, links + _NAV, 1))
 
 
+def shared_params(files: list[dict]) -> list[str]:
+    """The machine/environment fields (``params``) every one of ``files`` records."""
+    keys = [set(f.get("params", {})) for f in files]
+    return sorted(set.intersection(*keys)) if keys else []
+
+
+def stage_results(tmp: Path) -> Path:
+    """A copy of ``results/`` for ``asv publish`` whose files agree on their fields; the config to publish it with.
+
+    asv turns a result file's ``params`` (the machine's fields, python, the matrix) into graph
+    paths, and its page requests a graph for every combination of the values it offers. When a
+    machine's later runs record fields its earlier ones did not (``asv machine`` given ``--arch``,
+    ``--os``, ``--num_cpu``), the page asks for the newer combination for benchmarks that only
+    the older files hold: HTTP 404, and those benchmarks drop out of the list. So each machine's
+    files are published with only the fields all of them carry (their values kept, so runs under
+    another python or torch stay separate series). The committed results are not touched.
+    """
+    import asv.util
+
+    staged = tmp / "results"
+    staged.mkdir(parents=True)
+    shutil.copyfile(RESULTS / "benchmarks.json", staged / "benchmarks.json")
+    for machine in sorted(p.parent for p in RESULTS.glob("*/machine.json")):
+        out = staged / machine.name
+        shutil.copytree(machine, out)
+        runs = {p: json.loads(p.read_text()) for p in sorted(out.glob("*.json")) if p.name != "machine.json"}
+        keep = shared_params(list(runs.values()))
+        for path, data in runs.items():
+            if set(data.get("params", {})) != set(keep):
+                data["params"] = {k: data["params"][k] for k in keep}
+                path.write_text(json.dumps(data))
+    conf = asv.util.load_json(str(ROOT / "asv.conf.json"), js_comments=True)
+    for key in ("repo", "benchmark_dir", "env_dir", "html_dir"):
+        conf[key] = str((ROOT / conf[key]).resolve())
+    conf["results_dir"] = str(staged)
+    config = tmp / "asv.conf.json"
+    config.write_text(json.dumps(conf))
+    return config
+
+
 def publish(html_dir: Path | None = None, log=sys.stdout) -> Path:
     """``asv publish`` into ``html_dir`` (default: asv.conf.json's ``html/``), libraries served locally; the index path."""
     html_dir = Path(html_dir) if html_dir else ROOT / "html"
-    cmd = [sys.executable, "-m", "asv", "publish", "--config", str(ROOT / "asv.conf.json"), "--html-dir", str(html_dir)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="matloss-publish-") as tmp:
+        config = stage_results(Path(tmp))
+        cmd = [sys.executable, "-m", "asv", "publish", "--config", str(config), "--html-dir", str(html_dir)]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"asv publish failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
     link_pages(html_dir)

@@ -58,3 +58,45 @@ def test_every_benchmark_sets_its_version():
     # asv_runner offers an alternative (token) hash only for a version it derived itself
     implicit = [b.name for b in _benchmarks() if b.version_alts]
     assert not implicit, f"benchmarks without an explicit version: {implicit}"
+
+
+def test_a_machine_whose_runs_record_different_fields_publishes_one_series(tmp_path, monkeypatch):
+    """Runs of one machine made before and after ``asv machine`` recorded ``arch``/``os``/``num_cpu``
+    publish as one series: the staged files carry only the fields all of them share (values kept),
+    asv writes no graph under the newer fields, and the committed files are left as they were."""
+    import subprocess
+
+    from matloss import dashboard
+
+    results = tmp_path / "results"
+    machine = results / "box"
+    machine.mkdir(parents=True)
+    (results / "benchmarks.json").write_text((ROOT / "results" / "benchmarks.json").read_text())
+    src = sorted((ROOT / "results").glob("*/machine.json"))[0].parent
+    runs = [p for p in sorted(src.glob("*.json")) if p.name != "machine.json"]
+    old = next(p for p in runs if "arch" not in json.loads(p.read_text())["params"])
+    new = next(p for p in runs if "arch" in json.loads(p.read_text())["params"])
+    for p in (old, new):
+        data = json.loads(p.read_text())
+        data["params"]["machine"] = "box"
+        (machine / p.name).write_text(json.dumps(data))
+    (machine / "machine.json").write_text(json.dumps({"machine": "box", "version": 1}))
+    before = {p.name: p.read_text() for p in machine.iterdir()}
+
+    monkeypatch.setattr(dashboard, "RESULTS", results)
+    config = dashboard.stage_results(tmp_path / "stage")
+    stage = tmp_path / "stage" / "results" / "box"
+    staged = [json.loads(p.read_text()) for p in sorted(stage.glob("*.json")) if p.name != "machine.json"]
+    assert len(staged) == 2
+    assert {frozenset(d["params"]) for d in staged} == {frozenset(json.loads(old.read_text())["params"])}
+    assert staged[1]["params"]["python"] == json.loads(new.read_text())["params"]["python"]
+    assert {p.name: p.read_text() for p in machine.iterdir()} == before
+
+    html = tmp_path / "html"
+    subprocess.run([sys.executable, "-m", "asv", "publish", "--config", str(config), "--html-dir", str(html)],
+                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
+    graphs = [p for p in (html / "graphs").rglob("*.json")]
+    assert graphs
+    assert not [p for p in graphs if "arch-" in str(p.relative_to(html)) or "os-" in str(p.relative_to(html))]
+    index = json.loads((html / "index.json").read_text())
+    assert "arch" not in index["params"]
