@@ -1,5 +1,5 @@
 """Edges of the reference package that no other test reached: each check here was written against
-a mutant of the seed-3 mutation sample that every other test let through (docs/measurements.md),
+a mutant of the seed-3 or seed-4 mutation sample that every other test let through (docs/measurements.md),
 and each compares with an independent truth (a hand-derived closed form, exact rationals, the
 sampler's documented law)."""
 
@@ -125,6 +125,31 @@ def test_kappa_says_it_did_not_converge_when_precision_runs_out(monkeypatch):
 def test_a_mismatch_between_two_inputs_names_the_other_input():
     with pytest.raises(ValueError, match=r"^frobenius: B has shape \(3, 4\), mismatched with A's size 3 along axis 'n'$"):
         check_inputs(get_loss("frobenius"), {"A": np.zeros((3, 3)), "B": np.zeros((3, 4))})
+
+
+def test_a_mismatch_within_one_input_says_its_own_size():
+    """A loss file may give one general matrix the same letter twice (``W: "nn"``, square without
+    the square kind); the message then points at the argument's own other axis."""
+    import dataclasses
+
+    from matloss_ref.spec import Arg
+
+    spec = dataclasses.replace(get_loss("tikhonov"), name="gram", args=(Arg("W", "matrix", "nn"),))
+    with pytest.raises(ValueError, match=r"^gram: W has shape \(3, 4\), mismatched with its own size 3 along axis 'n'$"):
+        check_inputs(spec, {"W": np.zeros((3, 4))})
+
+
+def test_det_asks_for_more_precision_when_its_ball_holds_zero_but_the_matrix_is_not_singular():
+    """det(1, 1; 1, 1 + 2^-50) = 2^-50: at 20 bits the ball holds 0, the exact rational is not 0, so
+    more precision is needed (the reason the precision-limit error quotes); at 200 bits it is exact."""
+    from flint import arb_mat
+
+    with exact.precision(200):
+        m = arb_mat([[arb(1.0), arb(1.0)], [arb(1.0), arb(1.0 + 2.0**-50)]])
+    with exact.precision(20), pytest.raises(exact.NeedsPrecision, match=r"^determinant not resolved$"):
+        exact.det(m)
+    with exact.precision(200):
+        assert float(exact.det(m).mid()) == 2.0**-50
 
 
 def test_randsvd_spaces_singular_values_geometrically_by_default():
