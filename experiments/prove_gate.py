@@ -3,6 +3,7 @@
 
     .venv/bin/python experiments/prove_gate.py [--runs 10] [--rounds 8] [--factor 1.05] [--out results/gate_proof.json]
     .venv/bin/python experiments/prove_gate.py --change finite-check [--bench REGEX] [--aa-runs 20] [--runs 10] ...
+    .venv/bin/python experiments/prove_gate.py --change finite-check-svd --bench PR_SUBSET --factor 1.2 --factor-long 1.04 ...
 
 1. A/A: ``matloss gate speed HEAD HEAD`` on one cheap benchmark subset (torch's ``frobenius``,
    float64, n = 512, forward), ``--runs`` times: every exit status 1 is a false alarm (target 0).
@@ -60,29 +61,41 @@ def git(*args: str, cwd: Path = ROOT) -> str:
 
 
 def gate_speed(base: str, head: str, rounds: int, factor: float, also: list[float], samples_dir: Path, runner: str,
-               subset: str = SUBSET, watch: str = "frobenius") -> dict:
+               subset: str = SUBSET, watch: str = "frobenius", factor_long: float | None = None) -> dict:
     """One gate run on ``subset``; its exit status at ``factor`` and, re-decided from its samples, at
-    each of ``also``; the ratio of the case whose name contains ``watch`` (and every case's)."""
+    each of ``also``; the ratio of the case whose name contains ``watch`` (and every case's), and
+    whether that case and how many others were judged slower.
+
+    ``factor_long``: the gate's ``--factor-long`` (cases of 100 µs or more); the re-decisions then
+    vary that factor and keep ``factor`` for the shorter cases."""
     from matloss.gate_speed import decide, exit_code, load_samples
 
     out = samples_dir / f"run-{len(list(samples_dir.glob('run-*.json'))):03d}.json"
     cmd_extra = ["--launch-method", "spawn"] if runner == "asv" else []
     cmd = [PY, "-m", "matloss", "gate", "speed", base, head, "-b", subset, "--rounds", str(rounds),
            "--factor", str(factor), "--samples-out", str(out), "--runner", runner]  # fmt: skip
-    cmd += cmd_extra
+    cmd += cmd_extra + (["--factor-long", str(factor_long)] if factor_long else [])
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     run = {"exit": proc.returncode, "seconds": round(time.monotonic() - t0, 1)}
     if out.exists():
         b, h, rnds, paired = load_samples(out)
-        verdicts = decide(b, h, factor, rounds=rnds, paired=paired)
+        verdicts = decide(b, h, factor, rounds=rnds, paired=paired, long_factor=factor_long)
         run["ratios"] = {x.name: round(x.ratio, 4) for x in verdicts}
         v = next(v for v in verdicts if watch in v.name)
         run["ratio"] = round(v.ratio, 4)
         run["base_median_us"] = round(v.base_median * 1e6, 1)
         run["p"] = v.p_value
         run["round_ratios"] = [round(_round_ratio(bb[v.name], hh[v.name], paired), 4) for bb, hh in rnds]
-        run["exit_at"] = {f"{f:g}": exit_code(decide(b, h, f, rounds=rnds, paired=paired)) for f in also}
+        run["watch_slower"] = v.status == "slower"
+        run["others_slower"] = sum(x.status == "slower" for x in verdicts if x.name != v.name)
+
+        def at(f: float) -> list:
+            if factor_long:
+                return decide(b, h, factor, rounds=rnds, paired=paired, long_factor=f)
+            return decide(b, h, f, rounds=rnds, paired=paired)
+
+        run["exit_at"] = {f"{f:g}": exit_code(at(f)) for f in also}
     print(f"    exit {run['exit']} ratio {run.get('ratio')} rounds {run.get('round_ratios')} ({run['seconds']} s)", flush=True)
     if proc.returncode == 2:
         print(proc.stderr[-1500:], flush=True)
@@ -190,6 +203,8 @@ def main() -> int:
     ap.add_argument("--bench", default=None, help="the gate's subset (default: the change's own case)")
     ap.add_argument("--factor", type=float, default=1.05, help="the factor the gate runs with (default 1.05)")
     ap.add_argument("--also-factors", default="1.1,1.2", help="factors to re-decide each run at, from its samples")
+    ap.add_argument("--factor-long", type=float, default=None,
+                    help="the gate's --factor-long (cases of 100 µs or more); --also-factors then re-decide that factor")
     ap.add_argument("--runner", default="paired", choices=["paired", "asv"], help="the gate's runner (default paired)")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
@@ -199,9 +214,11 @@ def main() -> int:
     aa_runs = ns.runs if ns.aa_runs is None else ns.aa_runs
     if ns.runs < 1 or aa_runs < 1 or ns.rounds < 1 or ns.factor <= 1:
         ap.error("--runs and --rounds must be >= 1 and --factor > 1")
+    if ns.factor_long is not None and ns.factor_long <= 1:
+        ap.error(f"--factor-long must be > 1, got {ns.factor_long}")
     try:
         fractions = [float(f) for f in ns.fractions.split(",")]
-        also = sorted({ns.factor, *(float(f) for f in ns.also_factors.split(","))})
+        also = sorted({ns.factor_long or ns.factor, *(float(f) for f in ns.also_factors.split(","))})
     except ValueError as exc:
         ap.error(f"--fractions / --also-factors: comma-separated numbers ({exc})")
     if any(not 0 < f < 10 for f in fractions) or any(f <= 1 for f in also):
@@ -211,7 +228,8 @@ def main() -> int:
     subset = ns.bench or (CHANGES[ns.change][3] if finite else SUBSET)
     watch = CHANGES[ns.change][4] if finite else "frobenius"
     report: dict = {"head": head, "subset": subset, "change": ns.change, "runs": ns.runs, "aa_runs": aa_runs,
-                    "rounds": ns.rounds, "factor": ns.factor, "factors": also, "runner": ns.runner, "speed": {}}  # fmt: skip
+                    "rounds": ns.rounds, "factor": ns.factor, "factor_long": ns.factor_long, "factors": also,
+                    "runner": ns.runner, "speed": {}}  # fmt: skip
     branches = []
     t0 = time.time()
     samples_dir = Path(tempfile.mkdtemp(prefix="matloss-prove-samples-"))
@@ -221,6 +239,8 @@ def main() -> int:
         ratios = [r["ratio"] for r in runs if "ratio" in r]
         rates = {f: sum(r.get("exit_at", {}).get(f"{f:g}") == 1 for r in runs) for f in also}
         return {key: exits.count(1), "failed": exits.count(2), "runs": len(runs),
+                "watched_case_slower": sum(bool(r.get("watch_slower")) for r in runs),
+                "runs_with_another_case_slower": sum(r.get("others_slower", 0) > 0 for r in runs),
                 f"{key}_at_factor": {f"{f:g}": n for f, n in rates.items()},
                 "median_ratio": round(statistics.median(ratios), 4) if ratios else None,
                 "gate_seconds_median": statistics.median(r["seconds"] for r in runs), "detail": runs}  # fmt: skip
@@ -229,21 +249,21 @@ def main() -> int:
         if not ns.skip_speed:
             if not ns.skip_aa:
                 print(f"A/A: gate speed HEAD HEAD x{aa_runs}", flush=True)
-                runs = [gate_speed(head, head, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch)
+                runs = [gate_speed(head, head, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch, ns.factor_long)
                         for _ in range(aa_runs)]
                 report["speed"]["A/A"] = summarise(runs, "false_alarms")
             if finite:
                 sha, br = commit_variant(head, finite_check(ns.change), f"TEMPORARY: {ns.change} in torch", CHANGES[ns.change][0])
                 branches.append(br)
                 print(f"{ns.change} in torch ({sha[:10]}) x{ns.runs}", flush=True)
-                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch)
+                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch, ns.factor_long)
                         for _ in range(ns.runs)]
                 report["speed"][ns.change] = summarise(runs, "caught")
             for frac in ([] if finite else fractions):
                 sha, br = commit_variant(head, slow_frobenius(frac), f"TEMPORARY: torch frobenius {frac:.0%} slower")
                 branches.append(br)
                 print(f"slowdown {frac:.0%} ({sha[:10]}) x{ns.runs}", flush=True)
-                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch)
+                runs = [gate_speed(head, sha, ns.rounds, ns.factor, also, samples_dir, ns.runner, subset, watch, ns.factor_long)
                         for _ in range(ns.runs)]
                 report["speed"][f"+{frac:.0%}"] = summarise(runs, "caught")
         if not ns.skip_accuracy:
