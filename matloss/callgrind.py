@@ -27,6 +27,7 @@ import ctypes
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -135,6 +136,31 @@ def totals(profile: Path) -> int:
     if found is None:
         raise ValueError(f"{profile}: no totals: line (not a callgrind profile?)")
     return found
+
+
+def annotate() -> str:
+    """valgrind's own reader of callgrind profiles (the Perl script shipped beside the tool)."""
+    path = shutil.which("callgrind_annotate")
+    if path is None:
+        raise Unavailable("callgrind_annotate not found (Debian: apt-get install valgrind)")
+    return path
+
+
+def inclusive(profile: Path, function: re.Pattern[str]) -> int:
+    """Instructions spent inside the functions whose names match ``function``, callees included, as
+    ``callgrind_annotate --inclusive=yes`` reports them for one profile (0 where none ran)."""
+    r = subprocess.run([annotate(), "--inclusive=yes", "--threshold=100", "--auto=no", str(profile)],
+                       capture_output=True, text=True, check=True)
+    found = 0
+    for line in r.stdout.splitlines():
+        m = _ANNOTATED.match(line)
+        if m and function.search(m.group(2)):
+            found += int(m.group(1).replace(",", ""))
+    return found
+
+
+#: a function's line in callgrind_annotate's table: ``3,004,980 (67.07%)  file:function [object]``
+_ANNOTATED = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$")
 
 
 def label_of(profile: Path) -> str | None:

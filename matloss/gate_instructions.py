@@ -88,14 +88,11 @@ def _by_name(rows: Iterable[dict]) -> dict[str, dict]:
 
 def run(ns) -> int:
     from . import instructions
-    from .callgrind import Unavailable, client, valgrind
 
     threshold = ns.threshold if ns.threshold is not None else THRESHOLD
-    try:
-        valgrind()
-        client()
-    except Unavailable as exc:
-        print(f"matloss gate speed --metric instructions: {exc}", file=sys.stderr)
+    why = instructions.unavailable()
+    if why:
+        print(f"matloss gate speed --metric instructions: {why}", file=sys.stderr)
         return 2
     root = Path(_git("rev-parse", "--show-toplevel"))
     try:

@@ -15,12 +15,13 @@ number of instructions one call executes does not. Per case (the timing grid's C
   of those calls. Every thread's instructions count (``--separate-threads=no``): XLA runs a
   jit'd computation on a thread of its own while the caller waits, and with threads profiled
   separately callgrind's zero and dump act on the calling thread only (jax's compiled
-  ``logdet`` read 57 k instructions, its LU alone needs more than 175 k);
+  ``logdet`` read 57 k instructions, its LU alone needs more than 175 k) — except the idle
+  polling of a pool thread (:data:`IDLE_SPIN`), which is left out of each call's count;
 - the process runs under valgrind with instrumentation off outside those windows
   (``--instr-atstart=no``: imports and compiles run at valgrind's uninstrumented speed), pinned
   to one CPU (:class:`_Cpus`), one thread in every library pool
   (:data:`matloss.threads.SINGLE_THREAD_ENV`), ``PYTHONHASHSEED=0``, address randomisation off
-  (``setarch -R``) and :data:`VALGRIND_ENV`;
+  (``setarch -R``), :data:`VALGRIND_ENV` and jemalloc as the allocator (:data:`ALLOCATOR`);
 - cases are batched: one valgrind process per framework and mode (``_instructions_worker.py``;
   compiled cases' state moves the counts of eager cases run after them), after one ordinary
   (valgrind-free) pass per framework that fills the persistent compile caches, so compiled cases
@@ -85,8 +86,38 @@ VALGRIND_ENV = {
     "TORCHINDUCTOR_COMPILE_THREADS": "1",
 }
 
+#: the allocator of the counted processes: jemalloc (Debian's ``libjemalloc2``), one arena, every
+#: block up to 1 MiB served from the thread's cache, no purging on a timer. glibc's allocator walks
+#: free lists whose length depends on what was freed before, and which thread freed it: the same jax
+#: call read up to 0.8 % apart in two processes, the difference all in ``_int_free`` /
+#: ``_int_malloc`` / ``_int_memalign``, even with its tunables set for the same purpose (one arena,
+#: a large thread cache, a low mmap threshold). jemalloc's fast paths cost the same whatever came
+#: before (measured: docs/instructions.md).
+ALLOCATOR = "libjemalloc.so.2"
+ALLOCATOR_CONF = "narenas:1,tcache_max:1048576,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+
+
+def allocator_env() -> dict[str, str]:
+    """The environment that preloads :data:`ALLOCATOR`; ``Unavailable`` where it is not installed."""
+    import ctypes.util
+
+    from .callgrind import Unavailable
+
+    if ctypes.util.find_library("jemalloc") is None:
+        raise Unavailable("jemalloc not found (Debian: apt-get install libjemalloc2)")
+    return {"LD_PRELOAD": ALLOCATOR, "MALLOC_CONF": ALLOCATOR_CONF}
+
+
+#: where an idle pool thread spins: Eigen's thread pool (XLA's and TensorFlow's) keeps a worker
+#: polling for new tasks for a while after each one. Natively that thread spins on another core
+#: beside the caller; under valgrind, which runs one thread at a time, it spins through whole time
+#: slices (~100 k instructions) a varying number of times per call. Its instructions (the
+#: function's inclusive cost, as ``callgrind_annotate`` reports it) are left out of each count.
+IDLE_SPIN = re.compile(r"ThreadPoolTempl<.*>::MaybeGetTask\(")
+IDLE_SPIN_MARK = "MaybeGetTask"  # a profile without this name has nothing to leave out
+
 FIELDS = ["name", "loss", "framework", "device", "dtype", "shape", "mode", "backward", "status",
-          "instructions", "ir_1", "ir_2", "spread", "call_spread", "threads", "reason", "calls_1", "calls_2"]
+          "instructions", "ir_1", "ir_2", "spread", "call_spread", "spin", "threads", "reason", "calls_1", "calls_2"]
 
 
 @dataclass
@@ -116,6 +147,21 @@ def grid(bench: str | None = None, shapes: Sequence[str] = SHAPES, dtypes: Seque
     return out
 
 
+def unavailable() -> str | None:
+    """Why the channel cannot run on this machine (None when it can): it needs valgrind with its
+    ``callgrind.h`` and ``callgrind_annotate``, a C compiler for the client requests, and jemalloc."""
+    from .callgrind import Unavailable, annotate, client, valgrind
+
+    try:
+        valgrind()
+        annotate()
+        client()
+        allocator_env()
+    except Unavailable as exc:
+        return str(exc)
+    return None
+
+
 # -- the parent: batches, repeats, determinism -----------------------------------------------------
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
@@ -123,6 +169,7 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env["PYTHONHASHSEED"] = "0"
     env["MATLOSS_BENCH_THREADS"] = "1"
     env.update(VALGRIND_ENV)
+    env.update(allocator_env())
     env.update(extra or {})
     return env
 
@@ -149,7 +196,8 @@ class Outcome:
     status: str  # ok, skip, error
     threads: int | None = None
     reason: str = ""
-    calls: list[int] = field(default_factory=list)  # the counted calls' instructions, in order
+    calls: list[int] = field(default_factory=list)  # the counted calls' instructions, in order, idle spin left out
+    spins: list[int] = field(default_factory=list)  # the idle spin left out of each call
     cpus: int | None = None  # CPUs the process could run on
 
     @property
@@ -212,17 +260,20 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
         for i in range(len(cases)):
             got.setdefault(i, Outcome("error", reason=f"the batch process died: {why}"))
     if valgrind:
-        from .callgrind import label_of, totals
+        from .callgrind import inclusive, label_of, totals
 
-        per_call: dict[tuple[int, int], int] = {}
+        per_call: dict[tuple[int, int], list[int]] = {}
         for prof in out_dir.glob("cg.*"):
             label = label_of(prof)
             if label and label.startswith("case "):
                 _, i, _, k = label.split()  # "case I call K"
-                key = (int(i), int(k))
-                per_call[key] = per_call.get(key, 0) + totals(prof)  # one file per dump; summed if split
-        for (i, _), n in sorted(per_call.items()):
+                spin = inclusive(prof, IDLE_SPIN) if IDLE_SPIN_MARK in prof.read_text() else 0
+                total = per_call.setdefault((int(i), int(k)), [0, 0])  # one file per dump; summed if split
+                total[0] += totals(prof) - spin
+                total[1] += spin
+        for (i, _), (n, spin) in sorted(per_call.items()):
             got[i].calls.append(n)
+            got[i].spins.append(spin)
     return got
 
 
@@ -301,6 +352,7 @@ def _row(c: Case, runs: list[Outcome]) -> dict:
     row["ir_1"], row["ir_2"] = counts[0], counts[-1]
     row["calls_1"], row["calls_2"] = (" ".join(map(str, r.calls)) for r in (runs[0], runs[-1]))
     row["call_spread"] = max((max(r.calls) - min(r.calls)) / min(r.calls) for r in runs)
+    row["spin"] = max((max(r.spins, default=0) for r in runs), default=0)
     spread = (max(counts) - min(counts)) / min(counts) if min(counts) > 0 else float("inf")
     row["spread"] = spread
     if spread > TOLERANCE:
@@ -360,13 +412,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--jobs must be >= 1, got {ns.jobs}")
     if ns.out is not None and ns.out.is_dir():
         ap.error(f"--out {ns.out} is a directory; give a file name")
-    try:
-        from .callgrind import client, valgrind
-
-        valgrind()
-        client()
-    except Exception as exc:
-        print(f"matloss instructions: {exc}", file=sys.stderr)
+    why = unavailable()
+    if why:
+        print(f"matloss instructions: {why}", file=sys.stderr)
         return 2
     todo = grid(ns.bench)
     if not todo:

@@ -51,6 +51,68 @@ def test_totals_and_label_are_read_from_a_callgrind_profile(tmp_path):
         totals(p)
 
 
+# a profile in which an Eigen pool worker spun (600 instructions in the polling function itself,
+# 100 in what it calls) beside 300 of real work: callgrind_annotate's inclusive cost of the spin
+SPIN = "Eigen::ThreadPoolTempl<tsl::thread::EigenEnvironment>::MaybeGetTask(tsl::thread::EigenEnvironment::Task*)"
+SPUN = f"""# callgrind format
+version: 1
+creator: callgrind-3.19.0
+positions: line
+events: Ir
+summary: 1000
+
+fl=a.c
+fn=main
+0 100
+cfl=a.c
+cfn={SPIN}
+calls=1 0
+0 700
+cfl=a.c
+cfn=work
+calls=1 0
+0 200
+
+fl=a.c
+fn={SPIN}
+0 600
+cfl=a.c
+cfn=pop
+calls=1 0
+0 100
+
+fl=a.c
+fn=pop
+0 100
+
+fl=a.c
+fn=work
+0 200
+totals: 1000
+"""
+
+
+@pytest.mark.skipif(shutil.which("callgrind_annotate") is None, reason="needs valgrind's callgrind_annotate")
+def test_the_idle_spin_of_a_pool_thread_is_its_inclusive_cost(tmp_path):
+    from matloss.callgrind import inclusive
+
+    p = tmp_path / "cg.1.1"
+    p.write_text(SPUN)
+    assert totals(p) == 1000
+    assert inclusive(p, instructions.IDLE_SPIN) == 700  # the polling loop and what it calls, not the work
+    assert instructions.IDLE_SPIN_MARK in SPIN and instructions.IDLE_SPIN.search(SPIN)
+    assert not instructions.IDLE_SPIN.search("Eigen::ThreadPoolTempl<tsl::thread::EigenEnvironment>::Schedule(std::function<void ()>)")
+
+
+def test_without_jemalloc_the_channel_says_what_to_install(monkeypatch):
+    import ctypes.util
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    with pytest.raises(RuntimeError, match="apt-get install libjemalloc2"):
+        instructions.allocator_env()
+    assert "libjemalloc2" in (instructions.unavailable() or "")
+
+
 # -- a case's row: the minimum of its calls, compared across processes ---------------------------
 def test_a_case_counts_the_minimum_of_its_calls_and_is_deterministic_when_processes_agree():
     # per call the counts move (a pool thread spinning through a time slice adds ~100 k now and
@@ -59,6 +121,9 @@ def test_a_case_counts_the_minimum_of_its_calls_and_is_deterministic_when_proces
     assert row["status"] == "ok" and row["instructions"] == 1000 and row["spread"] == 0
     assert row["call_spread"] == pytest.approx(0.101)
     assert row["calls_1"] == "1050 1000 1101" and row["calls_2"] == "1100 1000"  # every call is kept
+    assert row["spin"] == 0
+    spun = _row(CASE, [Outcome("ok", 2, calls=[1000], spins=[100199]), Outcome("ok", 2, calls=[1000], spins=[0])])
+    assert spun["instructions"] == 1000 and spun["spin"] == 100199  # what was left out, shown beside the count
 
 
 def test_processes_that_disagree_beyond_the_tolerance_make_a_case_nondeterministic():
@@ -107,7 +172,7 @@ def test_rows_survive_the_csv(tmp_path):
     assert instructions.table(back)[("frobenius", "numpy", "float64", "128", "eager", False)] is back[-1]
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("cc") is None, reason="needs valgrind and a C compiler")
+@pytest.mark.skipif(bool(instructions.unavailable()), reason=f"the channel cannot run here: {instructions.unavailable()}")
 def test_numpy_counts_are_identical_in_two_valgrind_processes():
     rows = instructions.measure(instructions.grid(r"\('frobenius', 'numpy', 'cpu', 'float64', '128', 'eager'\)"), log=None)
     assert len(rows) == 2 and {r["backward"] for r in rows} == {False, True}
@@ -118,7 +183,7 @@ def test_numpy_counts_are_identical_in_two_valgrind_processes():
     assert bwd["instructions"] > fwd["instructions"]  # forward + backward does more than forward
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("cc") is None, reason="needs valgrind and a C compiler")
+@pytest.mark.skipif(bool(instructions.unavailable()), reason=f"the channel cannot run here: {instructions.unavailable()}")
 def test_torch_eager_counts_are_identical_in_two_processes_beside_compiled_cases():
     """Eager and compiled cases run in processes of their own: in one process with compiled cases
     (dynamo's and inductor's state), torch's eager frobenius forward + backward read 0.03-0.11 %
@@ -132,7 +197,7 @@ def test_torch_eager_counts_are_identical_in_two_processes_beside_compiled_cases
     assert len(eager) == 2 and all(r["status"] == "ok" and abs(r["ir_1"] - r["ir_2"]) <= 1e-4 * r["ir_1"] for r in eager), eager
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None or shutil.which("cc") is None, reason="needs valgrind and a C compiler")
+@pytest.mark.skipif(bool(instructions.unavailable()), reason=f"the channel cannot run here: {instructions.unavailable()}")
 def test_work_done_on_another_thread_during_the_call_is_counted():
     """XLA runs a jit'd computation on a thread of its own while the caller waits. An LU of n = 128
     is 2n³/3 ≈ 1.4 M flops, at most 8 per AVX2 instruction (4 doubles × fused multiply-add): a
@@ -143,6 +208,7 @@ def test_work_done_on_another_thread_during_the_call_is_counted():
                                   repeats=1, log=None)
     assert row["ir_1"] is not None, row
     assert row["ir_1"] > 2 * 128**3 / 3 / 8, row
+    assert row["spin"] > 0, row  # the pool's worker polled after the computation: left out of the count
 
 
 # -- the instruction gate's rule -----------------------------------------------------------------
