@@ -30,8 +30,21 @@ def threads():
         return 0
 
 
+def quiet_threads():
+    """No thread that wakes on a timer: tqdm (which torch's compile imports) starts a monitor thread
+    that runs Python every ten seconds, and a thread allocating at moments set by the clock moves
+    where the main thread's objects land, and with that the cost of every dictionary lookup after."""
+    try:
+        import tqdm
+    except ImportError:
+        return
+    tqdm.tqdm.monitor_interval = 0
+
+
 def main(case_file, out_dir):
     from matloss import cases as common
+
+    quiet_threads()
 
     spec = json.loads(Path(case_file).read_text())
     cg = ctypes.CDLL(spec["client"])
