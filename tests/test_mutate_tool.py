@@ -71,3 +71,18 @@ def test_a_sampled_run_never_replaces_a_full_run_in_the_summary(mutate, monkeypa
         got = {(r["group"], r["sampled"]): (r["mutants"], r["killed"], r["ci_low"]) for r in csv.DictReader(f)}
     assert got == {("gates", "True"): ("30", "29", ""), ("gates", "False"): ("528", "518", ""),
                    ("exact", "True"): ("30", "25", "")}  # metrics ran nothing: no row
+
+
+def test_every_test_of_the_code_in_scope_is_run_against_the_mutants(mutate):
+    """A test file that uses the reference or the gates but is not in mutmut's selection never
+    kills a mutant: tests/test_reference_edges.py, test_registry.py and test_accuracy.py were left
+    out, and two mutants of a fresh sample that they kill were reported as survivors."""
+    import tomllib
+
+    selection = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]["pytest_add_cli_args_test_selection"]
+    selected = {a for a in selection if a.startswith("tests/")}
+    assert all((ROOT / f).is_file() for f in selected | set(mutate.NOT_SELECTED)), "a listed test file does not exist"
+    using = {f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")
+             if any(m in p.read_text() for m in ("matloss_ref", "gate_accuracy", "gate_speed"))}
+    assert using - selected - set(mutate.NOT_SELECTED) == set()
+    assert not selected & set(mutate.NOT_SELECTED)

@@ -232,3 +232,66 @@ def test_value_scale_per_metric():
     spec = get_loss("orthogonality_l1")
     assert spec.value_scale(Phi=phi[0]) == 10.0
     assert spec.value_scale(Phi=phi) == 44.0
+
+
+# -- the seed-5 sample's survivors ----------------------------------------------------------------
+def test_kappa_retries_at_twice_the_precision_when_the_inverse_cannot_be_decided(monkeypatch):
+    """When the ball inverse at the starting precision cannot be rounded (NeedsPrecision) or is not
+    provably invertible (ZeroDivisionError), kappa doubles the precision and tries again; the
+    answer is the same. κ of diag(1, 1/4) is 4 exactly."""
+    real = exact.from_arb
+    for failure in (exact.NeedsPrecision("too wide"), ZeroDivisionError("not provably invertible")):
+        calls = []
+
+        def first_fails(x, failure=failure, calls=calls):
+            calls.append(x)
+            if len(calls) == 1:
+                raise failure
+            return real(x)
+
+        monkeypatch.setattr(exact, "from_arb", first_fails)
+        assert exact.kappa(np.diag([1.0, 0.25])) == 4.0
+        assert len(calls) == 2
+
+
+def test_srip_well_posedness_scales_its_rounding_with_the_largest_singular_value():
+    """WᵀW − I is formed with rounding errors of order u·σ₁², so the gap between the two largest
+    |σᵢ² − 1| must exceed 10⁴·u·(σ₁² + 1)·max(m, n). W = diag(s, 0.1): |0.1² − 1| = 0.99 is the top,
+    s² − 1 the next; in float32 (u = 2⁻²⁴) the bound is 1.19e-3·(s² + 1). A gap of 0.002 is inside
+    it (σ₁² + 1 ≈ 2.99: bound 3.6e-3) though it would pass a bound built on σ₂ (1.2e-3); a gap of
+    0.005 is outside it."""
+    spec = get_loss("srip")
+    for gap, posed in ((0.002, False), (0.005, True)):
+        s = math.sqrt(2.0 - 0.01 - gap)  # s² − 1 = 0.99 − gap
+        assert spec.gradient_well_posed("float32", W=np.diag([s, 0.1])) is posed, gap
+
+
+def test_haar_orthogonal_stays_orthogonal_when_r_has_an_exact_zero_on_its_diagonal():
+    """The sign fix multiplies column j of Q by sign(R_jj); where R_jj is exactly 0 (a zero column
+    drawn) the sign is taken as +1, so the result is still orthogonal."""
+
+    class Draw:
+        def standard_normal(self, shape):
+            g = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape) ** 2
+            g[:, 0] = 0.0  # R[0, 0] = 0
+            return g
+
+    q = matrices.haar_orthogonal(3, Draw())
+    np.testing.assert_allclose(q.T @ q, np.eye(3), atol=1e-14)
+
+
+def test_randsvd_takes_a_single_row_or_column():
+    """A one-column (or one-row) matrix has one singular value: randsvd returns a unit vector's
+    shape and norm (|det|-normalised σ = 1), whatever κ is asked."""
+    for m, n in ((3, 1), (1, 3), (1, 1)):
+        a = matrices.randsvd(m, n, kappa=100.0, seed=0)
+        assert a.shape == (m, n)
+        assert np.linalg.norm(a) == pytest.approx(1.0, rel=1e-14)
+
+
+def test_cholesky_factor_default_is_the_geometric_mode():
+    """Mode 3, the default (as in spec.sample): the covariance LLᵀ has eigenvalues in geometric
+    progression, consecutive ratios all κ^(1/(n−1)) (mode 4 spaces them arithmetically)."""
+    lo = matrices.cholesky_factor(5, kappa=1e4, seed=2)
+    ev = np.sort(np.linalg.eigvalsh(lo @ lo.T))[::-1]
+    np.testing.assert_allclose(ev[:-1] / ev[1:], 10.0, rtol=1e-10)

@@ -66,6 +66,18 @@ GENERATE = (
 
 FACTORIES = frozenset({"torch", "jax", "tensorflow"})
 
+#: test files that use the code in scope but are not among the tests mutmut runs
+#: (``pytest_add_cli_args_test_selection`` in pyproject.toml), and why; every other such file is
+#: (tests/test_mutate_tool.py holds this)
+NOT_SELECTED = {
+    "tests/test_accuracy_cluster.py": "the accuracy sweep on a dask cluster: how work is spread, not what is computed",
+    "tests/test_accuracy_pages.py": "the accuracy pages' layout (matplotlib, HTML)",
+    "tests/test_findings.py": "the findings grid: what frameworks get wrong, recorded, not the reference",
+    "tests/test_instructions.py": "the instruction channel under valgrind (minutes per mutant)",
+    "tests/test_layout.py": "the repository's layout",
+    "tests/test_mutate_tool.py": "this tool",
+}
+
 
 @dataclass(frozen=True)
 class Part:
