@@ -86,3 +86,23 @@ def test_every_test_of_the_code_in_scope_is_run_against_the_mutants(mutate):
              if any(m in p.read_text() for m in ("matloss_ref", "gate_accuracy", "gate_speed"))}
     assert using - selected - set(mutate.NOT_SELECTED) == set()
     assert not selected & set(mutate.NOT_SELECTED)
+
+
+def test_a_mutant_of_a_default_argument_shows_its_change(mutate, monkeypatch, tmp_path):
+    # mutmut writes each mutant as a function of its own name; the change may sit in the signature
+    src = tmp_path / "mutants" / "pkg" / "mod.py"
+    src.parent.mkdir(parents=True)
+    src.write_text(
+        "def x_slope__mutmut_orig(self, variant: str = 'default') -> float:\n"
+        "    return self.table.get(variant, 0.0)\n"
+        "def x_slope__mutmut_1(self, variant: str = 'XXdefaultXX') -> float:\n"
+        "    return self.table.get(variant, 0.0)\n"
+        "def x_slope__mutmut_2(self, variant: str = 'default') -> float:\n"
+        "    return self.table.get(variant, 1.0)\n"
+    )
+    monkeypatch.setattr(mutate, "ROOT", tmp_path)
+    mutate._mutant_bodies.cache_clear()
+    assert mutate.mutant_diff("pkg.mod.x_slope__mutmut_1") == (
+        "def f(self, variant: str = 'default') -> float: => def f(self, variant: str = 'XXdefaultXX') -> float:")
+    assert mutate.mutant_diff("pkg.mod.x_slope__mutmut_2") == (
+        "return self.table.get(variant, 0.0) => return self.table.get(variant, 1.0)")

@@ -1,5 +1,5 @@
 """Edges of the reference package that no other test reached: each check here was written against
-a mutant of the seed-3 or seed-4 mutation sample that every other test let through (docs/measurements.md),
+a mutant of a mutation sample (seeds 3 to 6) that every other test let through (docs/measurements.md),
 and each compares with an independent truth (a hand-derived closed form, exact rationals, the
 sampler's documented law)."""
 
@@ -295,3 +295,116 @@ def test_cholesky_factor_default_is_the_geometric_mode():
     lo = matrices.cholesky_factor(5, kappa=1e4, seed=2)
     ev = np.sort(np.linalg.eigvalsh(lo @ lo.T))[::-1]
     np.testing.assert_allclose(ev[:-1] / ev[1:], 10.0, rtol=1e-10)
+
+
+# -- seed-6 survivors -----------------------------------------------------------------------------
+def test_naive_logdet_where_det_underflows_is_inf_without_a_warning():
+    """The numpy implementation of -log det(A) at A = 2^-400·I (n = 3): det = 2^-1200 underflows to
+    0 and the result is IEEE's +inf (the stable reference reads 1200·ln 2 ≈ 831.8); it comes back
+    quietly, as the sweep records it as data, not as a warning per cell."""
+    import warnings
+
+    spec = get_loss("logdet_naive")
+    a = np.eye(3) * 2.0**-400
+    assert spec.value(A=a) == pytest.approx(1200 * math.log(2.0), rel=1e-15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert spec.value_fn(a) == math.inf
+
+
+def test_badly_scaled_draws_the_matrix_its_seed_names():
+    """badly_scaled is randsvd's matrix (max-normalised) times 2^-500 (tiny) or 2^500 (huge): each
+    seed its own matrix, exactly that power of two away."""
+    for seed in (0, 3):
+        base = matrices.randsvd(4, kappa=10.0, seed=seed, normalize="max")
+        np.testing.assert_array_equal(matrices.badly_scaled(4, "tiny", kappa=10.0, seed=seed), np.ldexp(base, -500))
+        np.testing.assert_array_equal(matrices.badly_scaled(4, "huge", kappa=10.0, seed=seed), np.ldexp(base, 500))
+    assert not np.array_equal(matrices.badly_scaled(4, seed=0), matrices.badly_scaled(4, seed=3))
+
+
+def test_expected_slopes_follow_the_catalog():
+    """docs/losses.md: the slopes the catalog derives (frobenius 0, logdet 1, mvn_nll 1/2 and its
+    'weak' variant 0); the default variant is named 'default' and takes a slope listed under that
+    name; a loss that gives none expects 1 where κ governs its error and 0 where it does not."""
+    import dataclasses
+
+    assert get_loss("frobenius").expected_value_slope() == 0.0
+    assert get_loss("frobenius").expected_grad_slope() == 0.0
+    assert get_loss("logdet").expected_value_slope() == 1.0
+    mvn = get_loss("mvn_nll")
+    assert (mvn.expected_value_slope(), mvn.expected_grad_slope()) == (0.5, 0.5)
+    assert (mvn.expected_value_slope("weak"), mvn.expected_grad_slope("weak")) == (0.0, 0.0)
+    listed = dataclasses.replace(mvn, variant_slopes={"default": (0.25, 0.75)})
+    assert (listed.expected_value_slope(), listed.expected_grad_slope()) == (0.25, 0.75)
+    # a loss of one's own that gives no slopes (value_slope is optional): κ-governed or not decides
+    for name, slope in (("frobenius", 0.0), ("logdet", 1.0)):
+        bare = dataclasses.replace(get_loss(name), value_slope=None, grad_slope=None)
+        assert (bare.expected_value_slope(), bare.expected_grad_slope()) == (slope, slope), name
+
+
+def test_a_loss_without_a_kink_has_a_well_posed_gradient_everywhere():
+    """Frobenius has no well-posedness rule: its gradient exists at every input, even a zero one."""
+    spec = get_loss("frobenius")
+    assert spec.well_posed_fn is None
+    x = spec.sample(3, seed=0)
+    assert spec.gradient_well_posed("float32", **x) is True
+    assert spec.gradient_well_posed("float64", **{k: np.zeros_like(v) for k, v in x.items()}) is True
+
+
+def test_exact_log2_abs_of_a_ball():
+    """log2 |x| of the upper end: 0 at exactly 1, 3 at 8, -inf for a ball that holds 0 (however
+    small its radius), inf for an infinite ball."""
+    assert exact.log2_abs(arb(1)) == 0.0
+    assert exact.log2_abs(arb(-8)) == 3.0
+    assert exact.log2_abs(arb(0, 1e-30)) == -math.inf
+    assert exact.log2_abs(arb(0)) == -math.inf
+    assert exact.log2_abs(arb("inf")) == math.inf
+
+
+def test_exact_tied_top_says_why_it_needs_more_precision(monkeypatch):
+    """Where the tied cluster found at the working precision and at 64 bits more differ, more
+    precision is needed, and the reason is the one the precision-limit error quotes to the user."""
+    import mpmath
+
+    real = mpmath.eigsy
+
+    def split_at_higher_precision(a):
+        e, q = real(a)
+        if mpmath.mp.prec > exact.ctx.prec:  # the second run: the tie comes apart
+            top = max(range(len(e)), key=lambda j: e[j])
+            e[top] = e[top] - mpmath.mpf(1) / 8  # three tied at 2 become two
+        return e, q
+
+    monkeypatch.setattr(mpmath, "eigsy", split_at_higher_precision)
+    with exact.precision(128), pytest.raises(exact.NeedsPrecision) as err:
+        exact.tied_top(exact.to_arb(np.diag([2.0, 2.0, 2.0, 1.0])))
+    assert str(err.value) == "the tied cluster differs between precisions"
+
+
+def test_validation_names_the_first_nan_even_after_an_inf():
+    """A batch with an inf in element 0 and a NaN in element 1 is reported as containing NaN, at
+    the NaN's batch index (1,), not the inf's; an unbatched input's message has no batch index."""
+    spec = get_loss("tikhonov")
+    a = np.ones((3, 2, 2))
+    a[0, 1, 1] = np.inf
+    a[1, 0, 1] = np.nan
+    with pytest.raises(ValueError) as err:
+        spec.validate({"W": a})
+    assert str(err.value) == "tikhonov: W contains NaN entries (batch index (1,))"
+    with pytest.raises(ValueError) as err:
+        spec.validate({"W": a[0]})
+    assert str(err.value) == "tikhonov: W contains inf entries"
+
+
+def test_exact_error_scale_per_value_metric():
+    """The scale a value's error is divided by: |v*| for a relative metric, also below 1 (det of
+    diag(1/2, 1/2) = 1/4, loss -1/4); max(1, |v*|) for the log-determinants' absolute metric
+    (-log det diag(1/8, 1) = 3 ln 2); and 1 where that value is infinite (a singular A)."""
+    det = exact.compute(get_loss("det"), {"A": np.diag([0.5, 0.5])}, (), use_cache=False)
+    assert (det.value, det.scale) == (-0.25, 0.25)
+    logdet = get_loss("logdet")
+    res = exact.compute(logdet, {"A": np.diag([0.125, 1.0])}, (), use_cache=False)
+    assert res.scale == res.value == pytest.approx(3 * math.log(2.0), rel=1e-15)
+    assert exact.compute(logdet, {"A": np.diag([0.5, 1.0])}, (), use_cache=False).scale == 1.0
+    singular = exact.compute(logdet, {"A": np.diag([0.0, 1.0])}, (), use_cache=False)
+    assert (singular.value, singular.scale) == (math.inf, 1.0)

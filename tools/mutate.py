@@ -180,7 +180,9 @@ def _mutant_bodies(module: str) -> dict[str, list[str]]:
     out = {}
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
-            out[node.name] = lines[node.body[0].lineno - 1 : node.end_lineno]  # without the def line (its name differs)
+            # the signature too (a mutated default argument lives there), its name made the same
+            body = lines[node.lineno - 1 : node.end_lineno]
+            out[node.name] = [body[0].replace(node.name, "f", 1), *body[1:]]
     return out
 
 
