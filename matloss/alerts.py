@@ -76,9 +76,12 @@ def _param_text(p: str) -> str:
 def series(machine_dir: Path, commits: Sequence[str], unit: str) -> dict[str, dict[str, float | None]]:
     """{"benchmark(p1, p2, ...)": {commit: value}} of the benchmarks whose unit is ``unit``
     (a value of :data:`UNITS`), read from asv's result files (``benchmarks.json`` beside the
-    machine directory gives each benchmark's unit)."""
+    machine directory gives each benchmark's unit and version; results of another version are
+    left out, as asv's graphs leave them out)."""
     info = json.loads((machine_dir.parent / "benchmarks.json").read_text())
-    wanted = {name for name, b in info.items() if isinstance(b, dict) and b.get("unit") == unit}
+    # {benchmark: its current version}: like asv's graphs, a result of another version (what was
+    # measured changed) belongs to no series of today's benchmark
+    wanted = {name: b.get("version") for name, b in info.items() if isinstance(b, dict) and b.get("unit") == unit}
     position = {c: i for i, c in enumerate(commits)}
     out: dict[str, dict[str, float | None]] = {}
     for path in sorted(machine_dir.glob("*.json")):
@@ -93,6 +96,8 @@ def series(machine_dir: Path, commits: Sequence[str], unit: str) -> dict[str, di
             if bench not in wanted:
                 continue
             row = dict(zip(cols, entry))
+            if wanted[bench] is not None and row.get("version", wanted[bench]) != wanted[bench]:
+                continue
             values = row.get("result")
             params = row.get("params") or [[]]
             if not isinstance(values, list):

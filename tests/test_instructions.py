@@ -282,6 +282,33 @@ def test_missing_points_are_skipped_and_a_step_back_down_is_no_regression():
         alerts.detect("x", COMMITS[:3], [1.0], 0.05)
 
 
+def test_alerts_leave_out_results_of_another_benchmark_version(tmp_path):
+    """A new asv version means what is measured changed (the channel's method at 33f5421): its
+    results start a new series, as on asv's graphs, so the step across the change is no alert."""
+    import json
+
+    machine = tmp_path / "results" / "m"
+    machine.mkdir(parents=True)
+    bench = "bench_instructions.Forward.track_forward"
+    (tmp_path / "results" / "benchmarks.json").write_text(json.dumps({bench: {"unit": "instructions", "version": "2"}}))
+    cols = ["result", "params", "version"]
+    commits = [f"{i:040x}" for i in range(1, 9)]
+    for i, c in enumerate(commits):
+        version, value = ("1", 1000.0) if i < 4 else ("2", 1100.0)  # +10 % where the method changed
+        (machine / f"{c}.json").write_text(json.dumps(
+            {"commit_hash": c, "result_columns": cols, "results": {bench: [[value], [["'logdet'"]], version]}}))
+    found = alerts.series(machine, commits, "instructions")
+    assert found == {f"{bench}(logdet)": {c: 1100.0 for c in commits[4:]}}
+    # the same values under one version are a step, and flagged where it happened
+    data = json.loads((machine / f"{commits[0]}.json").read_text())
+    for c in commits[:4]:
+        data["commit_hash"], data["results"][bench][2] = c, "2"
+        (machine / f"{c}.json").write_text(json.dumps(data))
+    found = alerts.series(machine, commits, "instructions")[f"{bench}(logdet)"]
+    (a,) = alerts.detect("x", commits, [found[c] for c in commits], alerts.THRESHOLDS["instructions"])
+    assert a.commit == commits[4]
+
+
 def test_alerts_command_reads_the_committed_history(capsys):
     from matloss.cli import main
 
