@@ -6,34 +6,36 @@
 Reads the two result files of ``results/<machine>/`` whose names start with the given commit
 prefixes, takes the ``bench_instructions`` tracks deterministic (not n/a) in both, and prints per
 framework and mode how many read within 0.1 % and 1 % of each other, and the largest difference.
+Only results of the tracks' current asv version are read (the reader of `matloss alerts`).
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import math
 import sys
 from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from matloss.alerts import UNITS, series  # noqa: E402  (the alerts' reader of asv result files)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def tracks(machine: Path, prefix: str) -> dict[tuple, float]:
+    """{(benchmark, param, ...): instructions} of the one result file whose name starts with ``prefix``."""
     files = sorted(machine.glob(f"{prefix}*.json"))
     if len(files) != 1:
         raise SystemExit(f"instruction_runs_agree: commit prefix {prefix!r} matches {len(files)} result files in {machine}")
-    data = json.loads(files[0].read_text())
+    commit = json.loads(files[0].read_text())["commit_hash"]
     out = {}
-    for name, entry in data["results"].items():
-        if not name.startswith("bench_instructions."):
-            continue
-        row = dict(zip(data["result_columns"], entry))
-        for combo, v in zip(itertools.product(*row["params"]), row["result"]):
-            if v is not None and not math.isnan(v):
-                out[(name.split(".")[1], *(p.strip("'") for p in combo))] = float(v)
+    for name, by_commit in series(machine, [commit], UNITS["instructions"]).items():
+        v = by_commit.get(commit)
+        if v is not None and not math.isnan(v):
+            bench, _, params = name.partition("(")
+            out[(bench.split(".")[1], *params.rstrip(")").split(", "))] = v
     return out
 
 

@@ -5,8 +5,11 @@ sampler's documented law)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 
+import mpmath
 import numpy as np
 import pytest
 from flint import arb
@@ -130,8 +133,6 @@ def test_a_mismatch_between_two_inputs_names_the_other_input():
 def test_a_mismatch_within_one_input_says_its_own_size():
     """A loss file may give one general matrix the same letter twice (``W: "nn"``, square without
     the square kind); the message then points at the argument's own other axis."""
-    import dataclasses
-
     from matloss_ref.spec import Arg
 
     spec = dataclasses.replace(get_loss("tikhonov"), name="gram", args=(Arg("W", "matrix", "nn"),))
@@ -302,8 +303,6 @@ def test_naive_logdet_where_det_underflows_is_inf_without_a_warning():
     """The numpy implementation of -log det(A) at A = 2^-400·I (n = 3): det = 2^-1200 underflows to
     0 and the result is IEEE's +inf (the stable reference reads 1200·ln 2 ≈ 831.8); it comes back
     quietly, as the sweep records it as data, not as a warning per cell."""
-    import warnings
-
     spec = get_loss("logdet_naive")
     a = np.eye(3) * 2.0**-400
     assert spec.value(A=a) == pytest.approx(1200 * math.log(2.0), rel=1e-15)
@@ -326,8 +325,6 @@ def test_expected_slopes_follow_the_catalog():
     """docs/losses.md: the slopes the catalog derives (frobenius 0, logdet 1, mvn_nll 1/2 and its
     'weak' variant 0); the default variant is named 'default' and takes a slope listed under that
     name; a loss that gives none expects 1 where κ governs its error and 0 where it does not."""
-    import dataclasses
-
     assert get_loss("frobenius").expected_value_slope() == 0.0
     assert get_loss("frobenius").expected_grad_slope() == 0.0
     assert get_loss("logdet").expected_value_slope() == 1.0
@@ -364,8 +361,6 @@ def test_exact_log2_abs_of_a_ball():
 def test_exact_tied_top_says_why_it_needs_more_precision(monkeypatch):
     """Where the tied cluster found at the working precision and at 64 bits more differ, more
     precision is needed, and the reason is the one the precision-limit error quotes to the user."""
-    import mpmath
-
     real = mpmath.eigsy
 
     def split_at_higher_precision(a):
