@@ -68,21 +68,21 @@ REPEATS = 2
 WARM_CALLS = 5
 #: consecutive calls counted per case in one process; the case's count is their minimum. Single
 #: calls differ within a process: torch eager's first calls after warm-up read a few percent more
-#: (allocator and dispatcher state), and a thread of XLA's or TF's pools now and then spins through
-#: a whole valgrind time slice (~100 k instructions) while the other waits. Extra work only adds,
-#: so the least of ten calls is the call without it (measured against the median, the mean and a
-#: trimmed mean on 36 cases: docs/instructions.md)
+#: (allocator and dispatcher state), and a thread of TF's pools now and then spins through a whole
+#: valgrind time slice (~100 k instructions) while the other waits. Extra work only adds, so the
+#: least of ten calls is the call without it (measured against the median, the mean and a trimmed
+#: mean: docs/instructions.md). Three calls were tried (2026-12-06): 21 min instead of 27, but
+#: torch's compiled cases then read apart in 19 of 36 (10 with ten calls), 225 of 252 deterministic
 COUNTED_CALLS = 10
 #: what valgrind can run and what keeps a count repeatable: valgrind 3.19 decodes no AVX-512, so
 #: torch's kernels are pinned to AVX2 and inductor compiles for Haswell (natively too, in the warm
-#: pass that fills the compile cache the valgrind processes load); jax runs each computation on the
-#: calling thread (with asynchronous dispatch another thread works during the counted call, and its
-#: share varies from run to run); inductor compiles in the process (no pool of compile workers,
-#: whose thread wakes up during counted calls)
+#: pass that fills the compile cache the valgrind processes load); inductor compiles in the process
+#: (no pool of compile workers, whose thread wakes up during counted calls). jax's dispatch is set
+#: in the worker, not here: its ``jax_cpu_enable_async_dispatch`` is read from no environment
+#: variable (``_instructions_worker.jax_inline``)
 VALGRIND_ENV = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "TORCHINDUCTOR_CPP_MARCH": "haswell",
-    "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false",
     "TORCHINDUCTOR_COMPILE_THREADS": "1",
 }
 

@@ -33,15 +33,20 @@ class _Channel:
 # changes: a new version starts a new series on the dashboard. The series up to 4212989 (glibc's
 # allocator, a pool thread's idle polling counted) stays in results/ under the asv-derived versions
 # d3733e98… and 244f4104…; from then on jemalloc is the allocator and idle polling is left out
-# (docs/instructions.md), which moves every count.
+# (docs/instructions.md), which moves every count ("instructions-2", 33f5421 to 41dd70a); from
+# "instructions-3" on, jax dispatches each computation inline on the calling thread (jax's counts
+# moved by up to 3.8 %, the other frameworks' stayed).
+VERSION = "instructions-3 (jemalloc, idle pool polling left out, jax dispatch inline)"
+
+
 class Forward(_Channel):
-    version = "instructions-2 (jemalloc, idle pool polling left out)"
+    version = VERSION
     def track_forward(self, table, *case):
         return self.count
 
 
 class Backward(_Channel):
-    version = "instructions-2 (jemalloc, idle pool polling left out)"
+    version = VERSION
     backward = True
 
     def track_backward(self, table, *case):
