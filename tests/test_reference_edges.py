@@ -403,3 +403,54 @@ def test_exact_error_scale_per_value_metric():
     assert exact.compute(logdet, {"A": np.diag([0.5, 1.0])}, (), use_cache=False).scale == 1.0
     singular = exact.compute(logdet, {"A": np.diag([0.0, 1.0])}, (), use_cache=False)
     assert (singular.value, singular.scale) == (math.inf, 1.0)
+
+
+# -- the seed-7 sample's survivors ---------------------------------------------------------------
+def test_logdet_divergence_scale_is_the_sum_of_the_terms_magnitudes():
+    """The error scale of the divergence (``value_metric="scaled"``) is tr(TP⁻¹) + |log det(TP⁻¹)| + n:
+    for P = I₂, T = 2·I₂ that is 4 + 2·ln 2 + 2 (the divergence itself is 2 − 2·ln 2)."""
+    spec = get_loss("logdet_divergence")
+    got = spec.terms_fn(P=np.eye(2), T=2 * np.eye(2))
+    assert got == pytest.approx(6 + 2 * math.log(2), rel=1e-14)
+
+
+def test_the_cholesky_factor_of_a_stream_is_the_factor_of_that_streams_spd():
+    """``cholesky_factor(stream=s)`` factors ``spd(stream=s)``: another stream, another matrix."""
+    ref = matrices.spd(4, kappa=50.0, seed=3, stream=1)
+    low = matrices.cholesky_factor(4, kappa=50.0, seed=3, stream=1)
+    np.testing.assert_allclose(low @ low.T, ref, rtol=1e-12, atol=0)
+    assert not np.allclose(low, matrices.cholesky_factor(4, kappa=50.0, seed=3, stream=0))
+
+
+def test_an_unknown_normalisation_is_named_in_the_error():
+    with pytest.raises(ValueError, match=r"normalize must be 'det' or 'max', got 'trace'"):
+        matrices.singular_values(4, 10.0, normalize="trace")
+
+
+def test_a_huge_finite_exact_gradient_comes_back_without_an_overflow_warning():
+    """det of diag(1e80, 1e80, 1e80) is 1e240, its gradient (the cofactors) 1e160 on the diagonal (the
+    loss is −det): every entry is a float64, but the norm of the gradient overflows, and the exact
+    backend's tightness check must not warn about that."""
+    a = np.diag([1e80, 1e80, 1e80])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = exact.compute(get_loss("det"), {"A": a}, (), use_cache=False)
+    assert float(res.value) == pytest.approx(-1e240, rel=1e-15)
+    np.testing.assert_allclose(res.grads["A"], np.diag([-1e160, -1e160, -1e160]), rtol=1e-15)
+
+
+def test_kappa_cached_creates_a_cache_directory_that_does_not_exist_yet(tmp_path):
+    a = np.array([[3.0, 0.0], [0.0, 1.0]])
+    assert exact.kappa_cached(a, cache_dir=tmp_path / "not" / "yet") == pytest.approx(3.0, rel=1e-15)
+    assert len(list((tmp_path / "not" / "yet" / "kappa").iterdir())) == 1
+
+
+def test_eigenvectors_are_signed_so_their_largest_entry_is_positive():
+    """A = Q·diag(3, 2, 1)·Qᵀ with Q's columns (2, 2, −1)/3, (2, −1, 2)/3, (1, −2, −2)/3 (rational,
+    orthonormal): the eigenvector of 3 has its largest entries positive and its last negative."""
+    q = np.array([[2, 2, 1], [2, -1, -2], [-1, 2, -2]]) / 3
+    a = q @ np.diag([3.0, 2.0, 1.0]) @ q.T
+    lam, vecs = exact.sym_eig(exact.to_arb(a))
+    assert [float(x.mid()) for x in lam] == pytest.approx([3.0, 2.0, 1.0], abs=1e-12)
+    v = np.array([[float(vecs[i, j].mid()) for j in range(3)] for i in range(3)])
+    np.testing.assert_allclose(v, q * np.array([1, 1, -1]), atol=1e-12)
