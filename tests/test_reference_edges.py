@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import tempfile
 import warnings
 
 import mpmath
@@ -454,3 +455,29 @@ def test_eigenvectors_are_signed_so_their_largest_entry_is_positive():
     assert [float(x.mid()) for x in lam] == pytest.approx([3.0, 2.0, 1.0], abs=1e-12)
     v = np.array([[float(vecs[i, j].mid()) for j in range(3)] for i in range(3)])
     np.testing.assert_allclose(v, q * np.array([1, 1, -1]), atol=1e-12)
+
+
+# -- the seed-8 sample's survivors ---------------------------------------------------------------
+def test_a_sparse_rank_deficient_matrix_is_diagonal():
+    a = matrices.rank_deficient(5, 3, dense=False, seed=2)
+    np.testing.assert_array_equal(a, np.diag(np.diag(a)))
+    assert np.count_nonzero(np.diag(a)) == 3
+    assert np.count_nonzero(matrices.rank_deficient(5, 3, dense=True, seed=2) - np.diag(np.diag(a))) > 0
+
+
+def test_the_exact_cache_key_depends_on_the_values_not_on_their_dtype():
+    """A float32 input and the same values in float64 have one exact truth, so one cache entry."""
+    spec = get_loss("frobenius")
+    a = matrices.spd(3, seed=1, dtype="float32")
+    b = np.zeros((3, 3), dtype=np.float32)
+    key32 = exact.cache_key(spec, {"A": a, "B": b})
+    assert key32 == exact.cache_key(spec, {"A": a.astype(np.float64), "B": b.astype(np.float64)})
+    assert key32 != exact.cache_key(spec, {"A": a.astype(np.float64) + 1e-12, "B": b.astype(np.float64)})
+
+
+def test_kappa_cached_writes_its_temporary_file_beside_the_entry(tmp_path, monkeypatch):
+    """The entry is written to a temporary file and renamed into place; the temporary file must be
+    in the cache directory, since a rename from the system's temp directory fails across
+    filesystems. Here the system's temp directory does not exist, so one made there fails."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-tmp"))
+    assert exact.kappa_cached(np.diag([5.0, 1.0]), cache_dir=tmp_path / "cache") == pytest.approx(5.0, rel=1e-15)
