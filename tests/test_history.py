@@ -73,7 +73,7 @@ def test_a_machine_whose_runs_record_different_fields_publishes_one_series(tmp_p
     machine.mkdir(parents=True)
     (results / "benchmarks.json").write_text((ROOT / "results" / "benchmarks.json").read_text())
     src = sorted((ROOT / "results").glob("*/machine.json"))[0].parent
-    bench = json.loads((ROOT / "results" / "benchmarks.json").read_text())
+    bench = json.loads((results / "benchmarks.json").read_text())
 
     def current(p):  # asv graphs only results of a benchmark's current version
         data = json.loads(p.read_text())
