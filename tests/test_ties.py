@@ -185,3 +185,18 @@ def test_a_value_ball_too_wide_to_round_asks_for_more_precision():
     assert exact._finish(spec, (arb(1, 1e-3), None), shapes, 1.0) is None  # neither tight nor rounding to one float
     done = exact._finish(spec, (arb(1), None), shapes, 1.0)
     assert done is not None and done[0] == 1.0 and np.isnan(done[2]["A"]).all()
+
+
+def test_a_tie_of_rounded_entries_keeps_the_true_eigenvalue_in_its_ball():
+    """The entries of ``g`` are balls, and ``tied_top`` reads their midpoints. On ``(1000/3)·I₂``
+    both precisions return the midpoint 1000/3 rounded to 128 bits exactly, so the two runs agree
+    to the last bit and only the ball's floor (2^(8−prec) relative to the eigenvalue) covers the
+    rounding of the entries: the true eigenvalue 1000/3 (an exact rational) must stay inside."""
+    with exact.precision(128):
+        third = arb(1000) / 3
+        got = exact.tied_top(arb_mat(2, 2, [third, 0, 0, third]))
+    assert got is not None and got[2] == 2
+    top = got[0]
+    with exact.precision(512):
+        assert top.contains(arb(1000) / 3), top
+        assert float(top.rad()) < 2.0**-100  # a ball, not a blanket
