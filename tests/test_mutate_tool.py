@@ -106,3 +106,16 @@ def test_a_mutant_of_a_default_argument_shows_its_change(mutate, monkeypatch, tm
         "def f(self, variant: str = 'default') -> float: => def f(self, variant: str = 'XXdefaultXX') -> float:")
     assert mutate.mutant_diff("pkg.mod.x_slope__mutmut_2") == (
         "return self.table.get(variant, 0.0) => return self.table.get(variant, 1.0)")
+
+
+def test_the_report_says_which_groups_were_not_in_the_run(mutate, monkeypatch, capsys):
+    """A run of one group prints the other groups as not run, not as a rate of 0 / 0."""
+    monkeypatch.setattr(mutate, "read_equivalent", lambda: {})
+    groups = list(mutate.GROUPS)
+    globs = {"matloss_ref.exact.x_*": "exact"}
+    rows, below = mutate.report(groups, globs, {"matloss_ref.exact.x_f__mutmut_1": 1}, verbose=False)
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines()[2:] if line.strip()}
+    assert "100.0%" in lines["exact"] and "not in this run" not in lines["exact"]
+    assert all("not in this run" in lines[g.name] and "nan" not in lines[g.name] for g in groups if g.name != "exact")
+    assert below == 0

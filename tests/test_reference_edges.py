@@ -481,3 +481,26 @@ def test_kappa_cached_writes_its_temporary_file_beside_the_entry(tmp_path, monke
     filesystems. Here the system's temp directory does not exist, so one made there fails."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-tmp"))
     assert exact.kappa_cached(np.diag([5.0, 1.0]), cache_dir=tmp_path / "cache") == pytest.approx(5.0, rel=1e-15)
+
+
+def test_a_batch_of_plus_and_minus_infinite_exact_terms_sums_to_nan():
+    """A loss file's exact value may be ±inf on one batch element. The batch's value is the sum of
+    its terms; +inf and −inf sum to NaN in IEEE arithmetic, where ``math.fsum`` would raise."""
+    spec = dataclasses.replace(
+        get_loss("det"), name="signed_infinity",
+        hp_fn=lambda A: (arb("inf") if A[0, 0] > 0 else arb("-inf"), None),
+    )
+    a = np.stack([np.eye(2), -np.eye(2)])
+    res = exact.compute(spec, {"A": a}, (2,), use_cache=False)
+    assert math.isnan(res.value)
+    assert np.isnan(res.grads["A"]).all()  # no exact gradient was given
+
+
+def test_the_precision_limit_error_says_the_limit_was_reached(monkeypatch):
+    """A value whose ball never narrows, with no more specific reason given by the loss, ends in an
+    error that names the loss, the limit and the reason "precision limit reached"."""
+    monkeypatch.setattr(exact, "MAX_PREC", 256)
+    spec = dataclasses.replace(get_loss("det"), name="never_tight", hp_fn=lambda A: (arb(1, 0.25), None))
+    with pytest.raises(ArithmeticError) as err:
+        exact.evaluate_one(spec, {"A": np.eye(2)})
+    assert str(err.value) == "never_tight: exact evaluation did not converge by 256 bits (precision limit reached)"

@@ -200,3 +200,28 @@ def test_a_tie_of_rounded_entries_keeps_the_true_eigenvalue_in_its_ball():
     with exact.precision(512):
         assert top.contains(arb(1000) / 3), top
         assert float(top.rad()) < 2.0**-100  # a ball, not a blanket
+
+
+def test_a_tie_ball_covers_an_error_of_the_more_precise_run_up_to_the_runs_difference(monkeypatch):
+    """Neither eigensolver run is exact, so the ball is centred on the more precise run with twice
+    the runs' difference (plus the floor) as radius. Here the truth is 2 (``diag(2, 2, 1)``) and the
+    more precise run is made to miss it by δ = 2^-120 while the other returns it: the ball must still
+    hold 2 — a radius of the difference minus the floor would not."""
+    import mpmath
+
+    real = mpmath.eigsy
+    delta = mpmath.mpf(2) ** -120
+
+    def off_at_higher_precision(a):
+        e, q = real(a)
+        if mpmath.mp.prec > exact.ctx.prec:
+            for j in range(len(e)):
+                if e[j] > 1.5:  # the two tied at 2
+                    e[j] = e[j] + delta
+        return e, q
+
+    monkeypatch.setattr(mpmath, "eigsy", off_at_higher_precision)
+    with exact.precision(128):
+        got = exact.tied_top(exact.to_arb(np.diag([2.0, 2.0, 1.0])))
+    assert got is not None and got[2] == 2
+    assert got[0].contains(arb(2)), got[0]

@@ -280,6 +280,9 @@ def report(groups: list[Group], globs: dict[str, str], results: dict[str, int | 
     print(f"{'group':<11} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} {'raw':>6} {'score':>6} "
           f"{'95% interval':>14} {'target':>6}")
     for r in rows:
+        if not r["mutants"]:
+            print(f"{r['group']:<11} {'—':>7}  (not in this run)")
+            continue
         print(f"{r['group']:<11} {r['mutants']:>7} {r['killed'] + r['timeout'] + r['crashed']:>7} {r['survived']:>8} "
               f"{r['equivalent']:>6} {r['raw_kill_rate']:>6.1%} {r['score']:>6.1%} "
               f"{r['ci_low']:>6.1%}-{r['ci_high']:<6.1%} {r['target']:>6.0%}"
