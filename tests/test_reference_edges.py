@@ -504,3 +504,42 @@ def test_the_precision_limit_error_says_the_limit_was_reached(monkeypatch):
     with pytest.raises(ArithmeticError) as err:
         exact.evaluate_one(spec, {"A": np.eye(2)})
     assert str(err.value) == "never_tight: exact evaluation did not converge by 256 bits (precision limit reached)"
+
+
+def test_a_relative_value_is_refined_until_its_ball_is_narrow_relative_to_the_value_itself():
+    """A loss whose value is far below 1 and measured by relative error is not accepted while its
+    ball is narrow only against 1. The synthetic loss below tends to exactly 2^-40 as precision
+    rises (midpoint 2^-40 + 2^-(prec-11), radius 2^-(prec-10)): at the starting precision (72 bits
+    for I₂) its ball is 2^-62 wide, within TOL = 2^-58 of 1 but far too wide for the value, so the
+    driver must go on until the value rounds to 2^-40."""
+    def tends_to_two_pow_minus_40(A):
+        p = exact.ctx.prec
+        return arb(arb(2) ** -40 + arb(2) ** -(p - 11), float(2.0 ** -(p - 10))), None
+
+    spec = dataclasses.replace(get_loss("det"), name="tends_to_2^-40", hp_fn=tends_to_two_pow_minus_40)
+    assert spec.value_metric == "relative"
+    value, _, _, prec, _, _ = exact.evaluate_one(spec, {"A": np.eye(2)})
+    assert value == 2.0**-40, (value, prec)
+
+
+def test_a_plain_number_from_the_exact_function_is_taken_as_the_exact_value():
+    """A loss file's exact function may return a plain number (an exact constant) instead of a ball."""
+    spec = dataclasses.replace(get_loss("det"), name="constant_three", hp_fn=lambda A: (3, None))
+    value, *_ = exact.evaluate_one(spec, {"A": np.eye(2)})
+    assert value == 3.0
+
+
+def test_the_error_scale_of_a_float32_input_is_computed_in_float64():
+    """The scale of a "scaled" value (the magnitude of its terms) is computed from the float64 copy of
+    the inputs: for a float32 W of entries c ≈ 1e20, |W|ᵀ|W| ≈ 3e40 overflows float32, and a scale of
+    inf would make every error zero. Closed form for a 3×2 W of equal entries c:
+    λ·(2·(3c² + 1)² + 2·(3c²)²)."""
+    spec = get_loss("soft_orthogonality")
+    w = np.full((3, 2), 1e20, dtype=np.float32)
+    c = float(w[0, 0])
+    lam = spec.constants["lambda"]
+    want = lam * (2 * (3 * c * c + 1) ** 2 + 2 * (3 * c * c) ** 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no float32 overflow along the way either
+        res = spec.exact_result(W=w, cache=False)
+    assert res.scale == pytest.approx(want, rel=1e-12)
