@@ -13,7 +13,8 @@
    those runs did not change, so every verdict on them other than *same* is a false alarm too.
 
 Runs are appended to ``--out`` as they finish (an interrupted proof keeps what it measured) and
-the summary is over every run in the file made at the same HEAD. Nothing here is a test: the
+the summary is over every run in the file made at the same HEAD; a proof at another HEAD moves the
+file's runs, whole and with their summary, to its list ``earlier``. Nothing here is a test: the
 rates are measured and reported (docs/measurements.md), not asserted.
 """
 
@@ -77,6 +78,19 @@ def summary(runs: list[dict]) -> dict:
     return out
 
 
+def open_report(path: Path, head: str) -> dict:
+    """The proof file at ``path`` to append runs of ``head`` to: a proof made at another HEAD moves,
+    whole and with its summary, to the list ``earlier`` (nothing measured is dropped)."""
+    report = json.loads(path.read_text()) if path.exists() else {}
+    if report.get("head") != head:
+        earlier = report.get("earlier", [])
+        if report.get("runs"):
+            earlier.append({"head": report["head"], "runs": report["runs"], "summary": summary(report["runs"])})
+        report = {"head": head, "runs": [], "earlier": earlier}
+    report["target"] = TARGET
+    return report
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--aa", type=int, default=20, help="A/A gate runs (default 20)")
@@ -88,10 +102,7 @@ def main() -> int:
     if ns.out.is_dir():
         ap.error(f"--out {ns.out} is a directory; give a file name")
     head = git("rev-parse", "HEAD")
-    report = json.loads(ns.out.read_text()) if ns.out.exists() else {}
-    if report.get("head") != head:  # another commit's proof: start afresh (git keeps the old one)
-        report = {"head": head, "runs": []}
-    report["target"] = TARGET
+    report = open_report(ns.out, head)
 
     def save():
         report["summary"] = summary(report["runs"])
