@@ -341,3 +341,35 @@ def test_alerts_command_reads_the_committed_history(capsys):
     assert "time series over 7 commits of vm-amd-epyc-2cpu" in out
     assert main(["alerts", "--machine", "nope"]) == 2
     assert "--machine nope: no results" in capsys.readouterr().err
+
+
+def test_an_alert_says_whether_the_code_changed_between_its_commits(tmp_path, capsys):
+    """A step between two commits whose code is the same (only docs moved) is the machine's: the
+    committed wall-time history has such alerts between fa5d83e and 456685d (two runs of one
+    code), and every one of them is tagged."""
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    git("config", "user.email", "t@t"), git("config", "user.name", "t")
+    shas = []
+    for path, text in [("matloss_ref/loss.py", "a"), ("docs/notes.md", "b"), ("suites/bench.py", "c"), ("pyproject.toml", "d")]:
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(text)
+        git("add", "-A"), git("commit", "-qm", path)
+        shas.append(git("rev-parse", "HEAD"))
+    assert alerts.code_changed(tmp_path, shas[0], shas[1]) is False
+    assert alerts.code_changed(tmp_path, shas[1], shas[2]) is True
+    assert alerts.code_changed(tmp_path, shas[2], shas[3]) is True
+    assert alerts.code_changed(tmp_path, shas[0], "f" * 40) is None
+
+    from matloss.cli import main
+
+    assert main(["alerts", "--metric", "time", "--machine", "vm-amd-epyc-2cpu", "--limit", "100"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    same = [ln for ln in lines if "fa5d83e7 -> 456685d5" in ln]
+    assert same and all("same code" in ln for ln in same)
+    assert f"{len(same)} of them between commits with the same code" in lines[1]
+    assert not any("same code" in ln for ln in lines if "456685d5 -> 6c54a063" in ln)

@@ -35,6 +35,11 @@ def run(ns) -> int:
     threshold = ns.threshold if ns.threshold is not None else alerts.THRESHOLDS[ns.metric]
     print(f"{len(found)} alerts in {n_series} {ns.metric} series over {n_commits} commits of {machine} "
           f"(steps of at least {threshold:.0%})")
+    same = sum(a.code_changed is False for a in found)
+    if same:
+        print(f"{same} of them between commits with the same code ({', '.join(alerts.CODE_PATHS)} unchanged): "
+              "the machine or the environment moved, not the code")
     for a in sorted(found, key=lambda a: -a.ratio)[: ns.limit]:
-        print(f"  {a.ratio:6.3f}x  {a.previous[:8]} -> {a.commit[:8]}  {a.name}")
+        tag = {False: "same code", True: "", None: "code ?"}[a.code_changed]
+        print(f"  {a.ratio:6.3f}x  {a.previous[:8]} -> {a.commit[:8]}  {tag:9}  {a.name}")
     return 0
