@@ -49,8 +49,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -282,22 +282,75 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
 EAGER_COMPILES = frozenset({"jax"})
 
 
+#: seconds one case takes in a valgrind batch, by framework and mode (prepare + warm + counted, the
+#: whole channel on the idle 2-core AMD EPYC VM, 2026-12-06: docs/instructions.md); numpy has no
+#: compiled mode, its cases are skipped at once. Only for the order in which batches start.
+CASE_SECONDS = {("numpy", "eager"): 3.8, ("numpy", "compiled"): 0.4, ("torch", "eager"): 4.9, ("torch", "compiled"): 7.7,
+                ("jax", "eager"): 6.6, ("jax", "compiled"): 6.0, ("tensorflow", "eager"): 3.7,
+                ("tensorflow", "compiled"): 5.0}
+#: seconds one case takes in the ordinary pass (compiling natively, or drawing an input)
+WARM_CASE_SECONDS = 2.0
+
+
 def _warmups(by_fw: dict[str, list[Case]]) -> dict[str, list[Case]]:
-    """The cases of the ordinary pass before the valgrind batches: every compiled case and every
-    case of :data:`EAGER_COMPILES` (their programs go to the persistent compile cache; a jax batch
-    whose eager programs were compiled under valgrind spent 951 s preparing, 240 s when loading
-    them) and one case per input (loss, dtype, shape), so no valgrind process draws an input
-    (drawing one is ~10× slower under valgrind)."""
-    out: dict[str, list[Case]] = {fw: [c for c in cs if c.case[5] == "compiled" or fw in EAGER_COMPILES]
-                                  for fw, cs in by_fw.items()}
-    drawn = {(c.case[0], c.case[3], c.case[4]) for cs in out.values() for c in cs}
+    """The ordinary (valgrind-free) processes before the valgrind batches: ``draw-inputs``, one case per
+    input (loss, dtype, shape) — numpy's eager one where there is one, the cheapest to build — so no valgrind
+    process draws an input (drawing one is ~10x slower under valgrind); and per framework
+    ``warm-<framework>``, every compiled case and every case of :data:`EAGER_COMPILES`, whose
+    programs go to the persistent compile cache (a jax batch whose eager programs were compiled
+    under valgrind spent 951 s preparing, 240 s when loading them)."""
+    out: dict[str, list[Case]] = {"draw-inputs": []}
+    drawn: set[tuple[str, str, str]] = set()
+    # an eager case (a mode a framework lacks is skipped before its input is drawn), numpy's first
+    for c in sorted((c for cs in by_fw.values() for c in cs), key=lambda c: (c.case[5] != "eager", c.framework != "numpy")):
+        key = (c.case[0], c.case[3], c.case[4])
+        if key not in drawn:
+            drawn.add(key)
+            out["draw-inputs"].append(c)
     for fw, cs in by_fw.items():
-        for c in cs:
-            key = (c.case[0], c.case[3], c.case[4])
-            if key not in drawn:
-                drawn.add(key)
-                out[fw].append(c)
+        compiles = [c for c in cs if c.case[5] == "compiled" or fw in EAGER_COMPILES]
+        if compiles:
+            out[f"warm-{fw}"] = compiles
     return out
+
+
+def run_graph(tasks: dict[str, tuple[set[str], float, Callable[[], object]]], jobs: int) -> dict[str, object]:
+    """Run ``tasks`` ({name: (names it waits for, estimated seconds, function)}), ``jobs`` at a time:
+    whenever a slot is free, the ready task with the longest estimated path to the end (its own
+    seconds plus its longest chain of dependents) starts. {name: what its function returned}.
+
+    So a batch starts as soon as what it needs is done (not when every ordinary process is), and
+    the longest batches start first, so the cores finish together."""
+    unknown = {d for deps, _, _ in tasks.values() for d in deps} - tasks.keys()
+    if unknown:
+        raise ValueError(f"tasks wait for unknown tasks: {', '.join(sorted(unknown))}")
+    dependents: dict[str, list[str]] = {name: [] for name in tasks}
+    for name, (deps, _, _) in tasks.items():
+        for d in deps:
+            dependents[d].append(name)
+    rank: dict[str, float] = {}
+
+    def path(name: str, seen: tuple[str, ...] = ()) -> float:
+        if name in seen:
+            raise ValueError(f"tasks wait for each other: {' -> '.join(seen + (name,))}")
+        if name not in rank:
+            rank[name] = tasks[name][1] + max((path(d, seen + (name,)) for d in dependents[name]), default=0.0)
+        return rank[name]
+
+    for name in tasks:
+        path(name)
+    done: dict[str, object] = {}
+    pending = sorted(tasks, key=lambda n: -rank[n])  # stable: equal ranks keep the given order
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while pending or running:
+            for name in [n for n in pending if tasks[n][0] <= done.keys()][: jobs - len(running)]:
+                pending.remove(name)
+                running[pool.submit(tasks[name][2])] = name
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                done[running.pop(f)] = f.result()  # a task that raised stops the run here
+    return done
 
 
 def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = None, cwd: Path | None = None,
@@ -320,18 +373,27 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
     work = Path(tempfile.mkdtemp(prefix="matloss-instructions-"))
     (work / "inputs").mkdir()  # one input directory for every batch of this measurement
     cpus = _Cpus()
+
+    def ordinary(tag: str, todo: list[Case]):
+        return lambda: _run_batch(todo, False, work, tag, cwd, env, log, cpus=cpus)
+
+    def counted(b: str, k: int):
+        return lambda: _run_batch(by_batch[b], True, work, f"{b}-{k}", cwd, env, log, cpus=cpus)
+
+    tasks: dict[str, tuple[set[str], float, Callable[[], object]]] = {}
+    if warm:  # outside valgrind: draw every input once and fill the compile caches
+        for tag, todo in _warmups(by_fw).items():
+            tasks[tag] = (set(), WARM_CASE_SECONDS * len(todo), ordinary(tag, todo))
+    for k in range(repeats):
+        for b, todo in by_batch.items():
+            fw, mode = todo[0].framework, todo[0].case[5]
+            after = {t for t in ("draw-inputs", f"warm-{fw}") if t in tasks}
+            tasks[f"{b}-{k}"] = (after, CASE_SECONDS.get((fw, mode), 5.0) * len(todo), counted(b, k))
     try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            if warm:  # outside valgrind: fill the compile caches and draw every input once
-                warmups = _warmups(by_fw)
-                list(pool.map(lambda fw: _run_batch(warmups[fw], False, work, f"warm-{fw}", cwd, env, log, cpus=cpus),
-                              [fw for fw in warmups if warmups[fw]]))
-            tasks = [(b, k) for k in range(repeats) for b in sorted(by_batch, key=lambda b: -len(by_batch[b]))]
-            results = dict(zip(tasks, pool.map(lambda t: _run_batch(by_batch[t[0]], True, work, f"{t[0]}-{t[1]}", cwd, env, log,
-                                                                    cpus=cpus), tasks)))
+        done = run_graph(tasks, jobs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    rows = [_row(c, [results[(b, k)].get(i, Outcome("error", reason="not reached")) for k in range(repeats)])
+    rows = [_row(c, [done[f"{b}-{k}"].get(i, Outcome("error", reason="not reached")) for k in range(repeats)])
             for c, (b, i) in zip(cases, where)]  # in the order asked
     return rows
 
