@@ -314,13 +314,17 @@ def _warmups(by_fw: dict[str, list[Case]]) -> dict[str, list[Case]]:
     return out
 
 
-def run_graph(tasks: dict[str, tuple[set[str], float, Callable[[], object]]], jobs: int) -> dict[str, object]:
+def run_graph(tasks: dict[str, tuple[set[str], float, Callable[[], object]]], jobs: int,
+              stage: dict[str, int] | None = None) -> dict[str, object]:
     """Run ``tasks`` ({name: (names it waits for, estimated seconds, function)}), ``jobs`` at a time:
-    whenever a slot is free, the ready task with the longest estimated path to the end (its own
-    seconds plus its longest chain of dependents) starts. {name: what its function returned}.
+    whenever a slot is free, of the ready tasks of the lowest ``stage`` (0 where not given), the one
+    with the longest estimated path to the end (its own seconds plus its longest chain of
+    dependents) starts. {name: what its function returned}.
 
     So a batch starts as soon as what it needs is done (not when every ordinary process is), and
-    the longest batches start first, so the cores finish together."""
+    the longest batches start first, so the cores finish together. :func:`measure` puts each
+    repeat in a stage of its own, so the two processes of one batch never run side by side: the
+    determinism check compares processes that ran at different moments beside different neighbours."""
     unknown = {d for deps, _, _ in tasks.values() for d in deps} - tasks.keys()
     if unknown:
         raise ValueError(f"tasks wait for unknown tasks: {', '.join(sorted(unknown))}")
@@ -340,7 +344,8 @@ def run_graph(tasks: dict[str, tuple[set[str], float, Callable[[], object]]], jo
     for name in tasks:
         path(name)
     done: dict[str, object] = {}
-    pending = sorted(tasks, key=lambda n: -rank[n])  # stable: equal ranks keep the given order
+    stage = stage or {}
+    pending = sorted(tasks, key=lambda n: (stage.get(n, 0), -rank[n]))  # stable: equal ranks keep the given order
     running: dict = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while pending or running:
@@ -381,16 +386,18 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
         return lambda: _run_batch(by_batch[b], True, work, f"{b}-{k}", cwd, env, log, cpus=cpus)
 
     tasks: dict[str, tuple[set[str], float, Callable[[], object]]] = {}
+    stage: dict[str, int] = {}  # the ordinary processes first, then the first repeat of every batch, ...
     if warm:  # outside valgrind: draw every input once and fill the compile caches
         for tag, todo in _warmups(by_fw).items():
-            tasks[tag] = (set(), WARM_CASE_SECONDS * len(todo), ordinary(tag, todo))
+            tasks[tag], stage[tag] = (set(), WARM_CASE_SECONDS * len(todo), ordinary(tag, todo)), -1
     for k in range(repeats):
         for b, todo in by_batch.items():
             fw, mode = todo[0].framework, todo[0].case[5]
             after = {t for t in ("draw-inputs", f"warm-{fw}") if t in tasks}
             tasks[f"{b}-{k}"] = (after, CASE_SECONDS.get((fw, mode), 5.0) * len(todo), counted(b, k))
+            stage[f"{b}-{k}"] = k
     try:
-        done = run_graph(tasks, jobs)
+        done = run_graph(tasks, jobs, stage)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = [_row(c, [done[f"{b}-{k}"].get(i, Outcome("error", reason="not reached")) for k in range(repeats)])

@@ -40,6 +40,14 @@ def test_one_slot_runs_the_ready_task_with_the_longest_path_to_the_end_first():
     assert [n for kind, n in events if kind == "start"] == ["inputs", "c-0", "warm-a", "a-0", "b-0"]
 
 
+def test_a_lower_stage_starts_first_among_the_ready_tasks():
+    events, task = _recorder()
+    tasks = {"a-0": (set(), 1.0, task("a-0")), "a-1": (set(), 1.0, task("a-1")),
+             "b-0": (set(), 9.0, task("b-0")), "b-1": (set(), 9.0, task("b-1")), "warm": (set(), 0.5, task("warm"))}
+    instructions.run_graph(tasks, jobs=1, stage={"a-0": 0, "b-0": 0, "a-1": 1, "b-1": 1, "warm": -1})
+    assert [n for kind, n in events if kind == "start"] == ["warm", "b-0", "a-0", "b-1", "a-1"]
+
+
 def test_no_task_starts_before_what_it_waits_for_has_ended():
     events, task = _recorder()
     tasks = {"inputs": (set(), 1.0, task("inputs")), "warm": (set(), 5.0, task("warm"))}
