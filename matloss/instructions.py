@@ -23,9 +23,10 @@ number of instructions one call executes does not. Per case (the timing grid's C
   (:data:`matloss.threads.SINGLE_THREAD_ENV`), ``PYTHONHASHSEED=0``, address randomisation off
   (``setarch -R``), :data:`VALGRIND_ENV` and jemalloc as the allocator (:data:`ALLOCATOR`);
 - cases are batched: one valgrind process per framework and mode (``_instructions_worker.py``;
-  compiled cases' state moves the counts of eager cases run after them), after one ordinary
-  (valgrind-free) pass per framework that fills the persistent compile caches, so compiled cases
-  load their programs instead of compiling them under valgrind;
+  compiled cases' state moves the counts of eager cases run after them), each started once the
+  ordinary (valgrind-free) processes it needs are done (:func:`run_graph`): one that draws every
+  input, and its framework's, which fills the persistent compile caches, so compiled cases load
+  their programs instead of compiling them under valgrind;
 - every batch runs twice, in two processes. A case whose two counts differ by more than
   :data:`TOLERANCE` (0.1 %) is *nondeterministic*: reported with what was seen (threads alive
   during the call) and left out of the channel.
