@@ -324,8 +324,11 @@ def run_graph(tasks: dict[str, tuple[set[str], float, Callable[[], object]]], jo
 
     So a batch starts as soon as what it needs is done (not when every ordinary process is), and
     the longest batches start first, so the cores finish together. :func:`measure` puts each
-    repeat in a stage of its own, so the two processes of one batch never run side by side: the
-    determinism check compares processes that ran at different moments beside different neighbours."""
+    repeat in a stage of its own: every first repeat starts before any second one, so where there
+    are more batches than cores (the whole channel, the gate's subset) the two processes of one
+    batch never run side by side, and the determinism check compares processes that ran at
+    different moments beside different neighbours. A stage orders, it does not wait: a slot left
+    free by the lower stages takes a ready task of a higher one."""
     unknown = {d for deps, _, _ in tasks.values() for d in deps} - tasks.keys()
     if unknown:
         raise ValueError(f"tasks wait for unknown tasks: {', '.join(sorted(unknown))}")

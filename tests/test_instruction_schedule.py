@@ -1,8 +1,11 @@
 """The order in which the instruction channel runs its processes (``instructions.run_graph``,
 ``instructions._warmups``): a batch starts once what it needs is done, the longest first."""
 
+import subprocess
+import sys
 import threading
 
+import numpy as np
 import pytest
 
 from matloss import instructions
@@ -95,3 +98,24 @@ def test_the_ordinary_processes_draw_each_input_once_from_an_eager_case_and_fill
     torch_only = instructions._warmups({"torch": by_fw["torch"]})
     assert {(c.framework, c.case[5]) for c in torch_only["draw-inputs"]} == {("torch", "eager")}
     assert set(instructions.CASE_SECONDS) >= {(fw, mode) for fw in by_fw for mode in ("eager", "compiled")}
+
+
+def test_an_input_is_the_same_whichever_framework_draws_it(tmp_path):
+    """The channel draws each input once, in whichever ordinary process gets there first (numpy's
+    since 460fed0, jax's or a compiled framework's before): the counts of a case must not depend on
+    it, so the drawn arrays are equal to the bit."""
+    pytest.importorskip("torch")
+    drawn = {}
+    for fw in ("numpy", "torch"):
+        out = tmp_path / fw
+        out.mkdir()
+        code = ("from matloss import cases\n"
+                "for loss in ('mvn_nll_diag', 'logdet', 'condition_number'):\n"
+                f"    cases.prepared(loss, {fw!r}, 'cpu', 'float64', '128', 'eager', backward=True, input_dir={str(out)!r})\n")
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        drawn[fw] = {p.name: dict(np.load(p)) for p in sorted(out.glob("*.npz"))}
+    assert len(drawn["numpy"]) == 3 and drawn["numpy"].keys() == drawn["torch"].keys()
+    for name, arrays in drawn["numpy"].items():
+        for key, a in arrays.items():
+            b = drawn["torch"][name][key]
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (name, key)
