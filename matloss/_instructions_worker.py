@@ -5,10 +5,11 @@ as the working directory (and first on ``PYTHONPATH``), so the cases are built b
 ``matloss.cases``; this file itself imports nothing else of matloss, so it works on any commit
 that has ``matloss.cases.prepared``. ``CASES`` is JSON: ``cases`` (a list of [name, case,
 backward]), ``warm_calls`` (calls before counting), ``counted_calls`` and ``client`` (the compiled
-callgrind client, :func:`matloss.callgrind.library`). Per case it writes one ``status-PID.jsonl``
-line and, through callgrind's client requests, one profile per counted call labelled
-``case I call K``: instrumentation on for the case's counted calls, the counters zeroed once
-before the first and dumped after each (a dump restarts the counters, so consecutive dumps
+callgrind client, :func:`matloss.callgrind.library`). It prepares every case first (valgrind's
+instrumentation off), then switches instrumentation on once and warms and counts the cases one
+after another. Per case it writes one ``status-PID.jsonl`` line and, through callgrind's client
+requests, one profile per counted call labelled ``case I call K``: the counters zeroed once
+before the first counted call of the case and dumped after each (a dump restarts the counters, so consecutive dumps
 partition the window: work another thread finishes after a call returns lands in the next call's
 dump, never between two); every thread's instructions (valgrind runs with
 ``--separate-threads=no``), with Python's garbage collector off (as under timeit).
@@ -64,42 +65,55 @@ def main(case_file, out_dir):
     jax_inline(spec["cases"])
     cg = ctypes.CDLL(spec["client"])
     cg.matloss_cg_dump.argtypes = [ctypes.c_char_p]
-    input_dir = Path(spec["input_dir"])  # shared by the batches; the ordinary pass drew the inputs
-    with open(Path(out_dir) / f"status-{os.getpid()}.jsonl", "w") as status:
-        for i, (name, case, backward) in enumerate(spec["cases"]):
-            rec = {"index": i, "name": name, "cpus": len(os.sched_getaffinity(0))}
-            t0 = time.monotonic()
-            try:
-                step = common.prepared(*case, backward=backward, input_dir=str(input_dir))
-                rec["prepare_s"] = round(time.monotonic() - t0, 2)
-                for _ in range(spec["warm_calls"]):
-                    step()
-                rec["warm_s"] = round(time.monotonic() - t0 - rec["prepare_s"], 2)
-                gc.collect()
-                gc.disable()
-                try:
-                    rec["threads"] = threads()
-                    # instrumentation on once per case (each switch discards valgrind's translated
-                    # code, seconds of retranslation in a process holding a framework); per call
-                    # only a dump, which costs nothing
-                    cg.matloss_cg_start()
-                    try:
-                        cg.matloss_cg_zero()
-                        for k in range(spec["counted_calls"]):
-                            step()
-                            cg.matloss_cg_dump(f"case {i} call {k}".encode())
-                    finally:
-                        cg.matloss_cg_stop()
-                finally:
-                    gc.enable()
-                rec["status"] = "ok"
-            except NotImplementedError as exc:
-                rec.update(status="skip", reason=str(exc))
-            except Exception as exc:  # the case fails on this commit: a result, not a crash
-                rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
-            rec["seconds"] = round(time.monotonic() - t0, 1)
-            status.write(json.dumps(rec) + "\n")
-            status.flush()
+    input_dir = str(spec["input_dir"])  # shared by the batches; the ordinary pass drew the inputs
+    steps, recs = {}, {}
+    status = open(Path(out_dir) / f"status-{os.getpid()}.jsonl", "w")
+
+    def done(rec):  # one line per case as soon as it is final: a crash later loses none of them
+        status.write(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in rec.items()}) + "\n")
+        status.flush()
+
+    # every case prepared first, at valgrind's uninstrumented speed (imports, tracing, loading the
+    # compiled programs); instrumentation is then switched on once for the whole batch: each switch
+    # discards valgrind's translated code, and retranslating a process holding a framework costs
+    # seconds (switched twice per case, torch's compiled batch spent 100 s preparing, 65 s switched once)
+    for i, (name, case, backward) in enumerate(spec["cases"]):
+        rec = recs[i] = {"index": i, "name": name, "cpus": len(os.sched_getaffinity(0))}
+        t0 = time.monotonic()
+        try:
+            steps[i] = common.prepared(*case, backward=backward, input_dir=input_dir)
+        except NotImplementedError as exc:
+            rec.update(status="skip", reason=str(exc))
+        except Exception as exc:  # the case fails on this commit: a result, not a crash
+            rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
+        rec["prepare_s"] = rec["seconds"] = time.monotonic() - t0
+        if i not in steps:
+            done(rec)
+    gc.collect()
+    gc.disable()  # off through the counted windows, as under timeit (a collection is costly under valgrind)
+    cg.matloss_cg_start()
+    for i, step in steps.items():
+        rec = recs[i]
+        t0 = time.monotonic()
+        try:
+            for _ in range(spec["warm_calls"]):  # instrumented, not counted: right before the counted ones
+                step()
+            rec["warm_s"] = time.monotonic() - t0
+            rec["threads"] = threads()
+            # the window: counters zeroed (what ran since the last dump is dropped), one dump per call.
+            # Not callgrind's collection switch (CALLGRIND_TOGGLE_COLLECT): it acts on the calling
+            # thread only, and TF's compiled logdet, which runs on a pool thread, read 0.74-0.85 M
+            # instructions with it instead of 2.16 M
+            cg.matloss_cg_zero()
+            for k in range(spec["counted_calls"]):
+                step()
+                cg.matloss_cg_dump(f"case {i} call {k}".encode())
+            rec["status"] = "ok"
+        except Exception as exc:
+            rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
+        rec["seconds"] += time.monotonic() - t0
+        done(rec)
+    status.close()
 
 
 if __name__ == "__main__":

@@ -65,16 +65,19 @@ DTYPES = ("float64",)
 #: two counts of one case further apart than this (relative) make it nondeterministic
 TOLERANCE = 1e-3
 REPEATS = 2
-#: calls of the prepared case before the counted ones (the preparation already made the first)
-WARM_CALLS = 5
+#: calls of the prepared case before the counted ones (the preparation already made the first),
+#: instrumented but not counted, right before them
+WARM_CALLS = 2
 #: consecutive calls counted per case in one process; the case's count is their minimum. Single
 #: calls differ within a process: torch eager's first calls after warm-up read a few percent more
-#: (allocator and dispatcher state), and a thread of TF's pools now and then spins through a whole
-#: valgrind time slice (~100 k instructions) while the other waits. Extra work only adds, so the
-#: least of ten calls is the call without it (measured against the median, the mean and a trimmed
-#: mean: docs/instructions.md). Three calls were tried (2026-12-06): 21 min instead of 27, but
-#: torch's compiled cases then read apart in 19 of 36 (10 with ten calls), 225 of 252 deterministic
-COUNTED_CALLS = 10
+#: (allocator and dispatcher state), numpy's ``logdet`` reads 1.371-1.395 M over six calls, and a
+#: thread of TF's pools now and then spins through a whole valgrind time slice (~100 k
+#: instructions) while the other waits. Extra work only adds, so the least of the calls is the call
+#: without it (measured against the median, the mean and a trimmed mean: docs/instructions.md).
+#: Each instrumented call costs a tenth of a second to a second under callgrind, most of a batch's
+#: time: 2 + 6 instead of 5 + 10 (and instrumentation switched once per batch) took numpy's batch
+#: from 144 s to 76 s, all 36 cases still deterministic (docs/instructions.md)
+COUNTED_CALLS = 6
 #: what valgrind can run and what keeps a count repeatable: valgrind 3.19 decodes no AVX-512, so
 #: torch's kernels are pinned to AVX2 and inductor compiles for Haswell (natively too, in the warm
 #: pass that fills the compile cache the valgrind processes load); inductor compiles in the process
