@@ -7,15 +7,16 @@ one-line C functions around them with the system C compiler, once per valgrind h
 headers (Debian's ``valgrind`` package ships both the tool and ``/usr/include/valgrind``;
 ``./dev setup`` installs it).
 
-Used by :mod:`matloss.instructions` around the counted calls of a case (valgrind started with
-``--instr-atstart=no --separate-threads=no``; each instrumentation switch discards valgrind's
-translations, so it switches once per case and only zeroes and dumps per call)::
+Used by :mod:`matloss.instructions` around the counted calls of the cases of a batch (valgrind
+started with ``--instr-atstart=no --separate-threads=no``; each instrumentation switch discards
+valgrind's translations, so it switches once per batch and only zeroes and dumps per case and call)::
 
     cg = client()
     cg.start()
-    for k in range(5):
-        cg.zero(); step(); cg.dump(f"case label call {k}")
-    cg.stop()
+    for case, step in prepared_cases:
+        cg.zero()
+        for k in range(6):
+            step(); cg.dump(f"case {case} call {k}")
 
 Each ``dump`` makes callgrind write one profile file holding the counts since the previous
 zero/dump; the instruction count is its ``totals:`` line (the callgrind format's event totals).
