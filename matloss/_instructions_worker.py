@@ -4,8 +4,8 @@ Started as ``python -c <this file's text> CASES OUT`` under valgrind, with the c
 as the working directory (and first on ``PYTHONPATH``), so the cases are built by that commit's
 ``matloss.cases``; this file itself imports nothing else of matloss, so it works on any commit
 that has ``matloss.cases.prepared``. ``CASES`` is JSON: ``cases`` (a list of [name, case,
-backward]), ``warm_calls`` (calls before counting), ``min_calls``, ``max_calls`` and ``agree`` (how
-many calls are counted: :func:`floor_reached`) and ``client`` (the compiled callgrind client, :func:`matloss.callgrind.library`). It prepares every case first (valgrind's
+backward]), ``warm_calls`` (calls before counting), ``counted_calls`` and ``client`` (the compiled
+callgrind client, :func:`matloss.callgrind.library`). It prepares every case first (valgrind's
 instrumentation off), then switches instrumentation on once and warms and counts the cases one
 after another. Per case it writes one ``status-PID.jsonl`` line and, through callgrind's client
 requests, one profile per counted call labelled ``case I call K``: the counters zeroed once
@@ -56,29 +56,6 @@ def jax_inline(cases):
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
-def dumped(profile):
-    """The instructions of one dump: the ``totals:`` line at the end of the profile valgrind just
-    wrote (the callgrind format's event totals; Ir is the first event), read from the file's tail.
-    The same line the table is made of (``matloss.callgrind.totals``), where the idle spin is then
-    left out; not the header's ``summary:``, which reads 0.02-1.5 % less (jax's eager
-    ``mvn_nll_naive``: 7,520,787 against 7,562,709)."""
-    with open(profile, "rb") as f:
-        f.seek(max(0, f.seek(0, os.SEEK_END) - 4096))
-        for line in f.read().decode().splitlines():
-            if line.startswith("totals:"):
-                return int(line.split()[1])
-    raise ValueError(f"{profile}: no totals: line")
-
-
-def floor_reached(counts, agree):
-    """Whether the least count has been met again: the two lowest calls within ``agree`` (relative)
-    of each other. Extra work in a call only ever adds (an allocator's slow path, a cache refilled,
-    a pool thread's poll), so two calls at the bottom are the call without it; a case whose calls
-    are all alike stops at the fewest calls, one whose calls scatter is counted until two meet."""
-    low, second = sorted(counts)[:2]
-    return second <= low * (1 + agree)
-
-
 def main(case_file, out_dir):
     from matloss import cases as common
 
@@ -90,9 +67,6 @@ def main(case_file, out_dir):
     cg.matloss_cg_dump.argtypes = [ctypes.c_char_p]
     input_dir = str(spec["input_dir"])  # shared by the batches; the ordinary pass drew the inputs
     steps, recs = {}, {}
-    cg.matloss_cg_running.restype = ctypes.c_uint
-    counting = bool(cg.matloss_cg_running())
-    dumps = 0  # callgrind names the k-th dump's profile cg.PID.k
     status = open(Path(out_dir) / f"status-{os.getpid()}.jsonl", "w")
 
     def done(rec):  # one line per case as soon as it is final: a crash later loses none of them
@@ -115,38 +89,25 @@ def main(case_file, out_dir):
         rec["prepare_s"] = rec["seconds"] = time.monotonic() - t0
         if i not in steps:
             done(rec)
-    gc.disable()  # no collection inside a window, as under timeit
+    gc.collect()
+    gc.disable()  # off through the counted windows, as under timeit (a collection is costly under valgrind)
     cg.matloss_cg_start()
     for i, step in steps.items():
         rec = recs[i]
         t0 = time.monotonic()
-        # a collection before each case, as when each case was prepared right before its count: with
-        # none for the whole batch, jax's calls scattered by ~1 % in a process and 51 of its 72 cases
-        # were deterministic, 68 with it
-        gc.collect()
         try:
             for _ in range(spec["warm_calls"]):  # instrumented, not counted: right before the counted ones
                 step()
             rec["warm_s"] = time.monotonic() - t0
             rec["threads"] = threads()
-            # per call: counters zeroed, the call, a dump (what ran between two calls is dropped: the
-            # reading of the last profile, a pool thread's leftovers).
-            # Not callgrind's collection switch (CALLGRIND_TOGGLE_COLLECT): it acts on the calling
-            # thread only, and TF's compiled logdet, which runs on a pool thread, read 0.74-0.85 M
-            # instructions with it instead of 2.19 M
+            # the window: counters zeroed (what ran since the last dump is dropped), one dump per call.
+            # Not callgrind's collection switch (CALLGRIND_TOGGLE_COLLECT): with it, TF's compiled
+            # logdet, which runs on a pool thread, read 0.74-0.85 M instructions instead of 2.16 M
+            # (the pool thread's work went uncounted)
             cg.matloss_cg_zero()
-            counts = []
-            while len(counts) < spec["max_calls"]:
+            for k in range(spec["counted_calls"]):
                 step()
-                cg.matloss_cg_dump(f"case {i} call {len(counts)}".encode())
-                if counting:
-                    dumps += 1
-                    counts.append(dumped(Path(out_dir) / f"cg.{os.getpid()}.{dumps}"))
-                    cg.matloss_cg_zero()  # reading the profile is not the next call's work
-                else:  # an ordinary process (drawing inputs, filling compile caches): min_calls calls
-                    counts.append(0)
-                if len(counts) >= spec["min_calls"] and floor_reached(counts, spec["agree"]):
-                    break
+                cg.matloss_cg_dump(f"case {i} call {k}".encode())
             rec["status"] = "ok"
         except Exception as exc:
             rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")

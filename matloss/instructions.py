@@ -9,8 +9,8 @@ number of instructions one call executes does not. Per case (the timing grid's C
   the batch first; then callgrind's client requests (valgrind's own ``callgrind.h``,
   :mod:`matloss.callgrind`) switch instrumentation on once for the batch (each switch discards
   valgrind's translations), and case after case is called :data:`WARM_CALLS` more times, the
-  counters zeroed, and :data:`MIN_CALLS` to :data:`MAX_CALLS` consecutive calls counted (until the
-  two lowest agree), with a dump after each under the case's label (a dump restarts the counters, so the dumps partition the window);
+  counters zeroed, and :data:`COUNTED_CALLS` consecutive calls counted, with a dump after each
+  under the case's label (a dump restarts the counters, so the dumps partition the window);
   Python's garbage collector is off meanwhile, as under timeit. The case's count is the minimum
   of those calls. Every thread's instructions count (``--separate-threads=no``): XLA runs a
   jit'd computation on a thread of its own while the caller waits, and with threads profiled
@@ -68,20 +68,19 @@ REPEATS = 2
 #: calls of the prepared case before the counted ones (the preparation already made the first),
 #: instrumented but not counted, right before them
 WARM_CALLS = 2
-#: consecutive calls counted per case in one process: at least MIN_CALLS, then until the two lowest
-#: agree within AGREE (relative), at most MAX_CALLS; the case's count is their minimum. Single calls
-#: differ within a process: torch eager's first calls after warm-up read a few percent more
-#: (allocator and dispatcher state), jax's eager ``frobenius`` reads 290-312 k over eight calls
-#: (jemalloc's slow paths, CPython's code quickening), and a thread of TF's pools now and then spins
-#: through a whole valgrind time slice (~100 k instructions) while the other waits. Extra work only
-#: adds, so the least of the calls is the call without it (measured against the median, the mean
-#: and a trimmed mean: docs/instructions.md), and two calls at the bottom say it was reached. Each
-#: instrumented call costs a tenth of a second to a second under callgrind, most of a batch's time:
-#: a fixed 6 calls took the channel to 13 min but kept 219 of 252 cases deterministic (10 calls:
-#: 234, in 27 min), jax's scattering calls not reaching their floor (docs/instructions.md)
-MIN_CALLS = 3
-MAX_CALLS = 10
-AGREE = TOLERANCE / 4
+#: consecutive calls counted per case in one process; the case's count is their minimum. Single
+#: calls differ within a process: torch eager's first calls after warm-up read a few percent more
+#: (allocator and dispatcher state), numpy's ``logdet`` reads 1.371-1.395 M over six calls, and a
+#: thread of TF's pools now and then spins through a whole valgrind time slice (~100 k
+#: instructions) while the other waits. Extra work only adds, so the least of the calls is the call
+#: without it (measured against the median, the mean and a trimmed mean: docs/instructions.md).
+#: Each instrumented call costs a tenth of a second to a second under callgrind, most of a batch's
+#: time: 2 + 6 instead of 5 + 10 (and instrumentation switched once per batch) took numpy's batch
+#: from 144 s to 76 s, all 36 cases still deterministic, and the whole channel from 27 to 13 min,
+#: with 219 of 252 cases deterministic instead of 234 (jax's calls scatter by up to 1 % in a
+#: process, and six do not always reach the floor). Counting until the two lowest calls agreed (3
+#: to 10) was tried and dropped: 17 min, 188 of 252 (docs/instructions.md)
+COUNTED_CALLS = 6
 #: what valgrind can run and what keeps a count repeatable: valgrind 3.19 decodes no AVX-512, so
 #: torch's kernels are pinned to AVX2 and inductor compiles for Haswell (natively too, in the warm
 #: pass that fills the compile cache the valgrind processes load); inductor compiles in the process
@@ -244,7 +243,7 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
     case_file = out_dir / "cases.json"
     from .callgrind import library
 
-    case_file.write_text(json.dumps({"warm_calls": warm_calls, "min_calls": MIN_CALLS, "max_calls": MAX_CALLS, "agree": AGREE, "client": str(library()),
+    case_file.write_text(json.dumps({"warm_calls": warm_calls, "counted_calls": COUNTED_CALLS, "client": str(library()),
                                      "input_dir": str(work / "inputs"),
                                      "cases": [[c.name, list(c.case), c.backward] for c in cases]}))
     t0 = time.monotonic()
