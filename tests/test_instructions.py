@@ -165,6 +165,23 @@ def test_each_batch_process_is_pinned_to_a_cpu_no_other_batch_holds(tmp_path):
     assert got[0].status == "ok" and got[0].cpus == 1, got  # the batch process could run on one CPU
 
 
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler (the callgrind client)")
+def test_a_case_that_cannot_be_built_is_its_own_row_and_the_batch_goes_on(tmp_path):
+    """The worker builds every case before it counts any: a case that fails there (an unknown loss)
+    or does not exist (numpy has no compiled mode) gets its status line at once, and the cases
+    before and after it are still called, each its own line under its own index."""
+    frob = instructions.grid(r"time_forward\('frobenius', 'numpy', 'cpu', 'float64', '128', '(eager|compiled)'\)")
+    bogus = instructions.Case("made.up", ("no_such_loss", "numpy", "cpu", "float64", "128", "eager"), False)
+    eager, compiled = sorted(frob, key=lambda c: c.case[5] == "compiled")
+    batch = [compiled, bogus, eager]
+    assert [c.case[5] for c in batch] == ["compiled", "eager", "eager"]
+    (tmp_path / "inputs").mkdir()
+    got = instructions._run_batch(batch, False, tmp_path, "native", None, instructions._env(), None, warm_calls=1)
+    assert [got[i].status for i in range(3)] == ["skip", "error", "ok"], got
+    assert "no_such_loss" in got[1].reason, got[1]
+    assert got[2].threads == 1  # called (the thread count is taken right before the counted calls)
+
+
 def test_rows_survive_the_csv(tmp_path):
     rows = [_row(CASE, [Outcome("ok", 1, calls=[7]), Outcome("ok", 1, calls=[7])]),
             _row(CASE, [Outcome("skip", reason="why, with a comma")] * 2)]
