@@ -16,7 +16,9 @@ channel's ordinary pass draws them, so every compared process loads them alike),
 the number of blocks Python's allocator holds, the number of objects the garbage collector
 tracks, and the address of a new object. Where the processes' lines differ, it prints the object
 types whose numbers differ. ``--no-gc`` turns the collector off before the first import (so a
-difference is not the collector running at another moment).
+difference is not the collector running at another moment). ``--seed-sympy`` seeds sympy's
+generators first, as the channel's worker does for torch's compiled batch (``sympy_seeded`` in
+``matloss/_instructions_worker.py``): sympy's assumption system shuffles the facts it checks.
 
 Nothing here is a test: what it prints depends on the machine and is reported, not asserted.
 """
@@ -45,6 +47,9 @@ def point(tag, types=False):
         row["types"] = collections.Counter(f"{{getattr(type(o), '__module__', '?')}}.{{type(o).__name__}}" for o in gc.get_objects())
     points.append(row)
 point("start")
+if {seed}:
+    import sympy.core.random
+    sympy.core.random.seed(0)
 import torch
 point("import torch")
 from matloss import cases
@@ -61,6 +66,7 @@ def main() -> int:
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--losses", default="frobenius,tikhonov")
     ap.add_argument("--no-gc", action="store_true")
+    ap.add_argument("--seed-sympy", action="store_true")
     ns = ap.parse_args()
     if ns.processes < 2:
         ap.error(f"--processes must be >= 2, got {ns.processes}")
@@ -69,7 +75,7 @@ def main() -> int:
 
     env = _env()
     inputs = tempfile.mkdtemp(prefix="matloss-layout-")
-    code = CHILD.format(root=str(ROOT), losses=ns.losses.split(","), inputs=inputs, no_gc=ns.no_gc)
+    code = CHILD.format(root=str(ROOT), losses=ns.losses.split(","), inputs=inputs, no_gc=ns.no_gc, seed=ns.seed_sympy)
     setarch = shutil.which("setarch")
     cmd = ([setarch, os.uname().machine, "-R"] if setarch else []) + [sys.executable, "-c", code]
     cpu = min(os.sched_getaffinity(0))

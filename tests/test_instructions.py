@@ -207,6 +207,26 @@ def test_the_worker_turns_jax_dispatch_inline_which_the_environment_cannot():
     assert out == ["True", "False"], out
 
 
+def test_the_worker_seeds_sympy_where_torch_compiles_and_imports_it_nowhere_else():
+    """sympy's assumption system shuffles the facts it checks with a generator seeded by the
+    operating system, so torch.compile built different sympy expressions in each process (and
+    every later object landed elsewhere). The worker seeds it for torch's compiled batch: two
+    processes then draw the same; other batches do not import sympy at all."""
+    pytest.importorskip("sympy")
+    code = ("import runpy, sys; w = runpy.run_path(sys.argv[1]); "
+            "w['sympy_seeded']([['n', ['frobenius', sys.argv[2], 'cpu', 'float64', '128', sys.argv[3]], False]]); "
+            "m = sys.modules.get('sympy.core.random'); "
+            "print(m._assumptions_rng.random() if m else 'none')")
+
+    def draw(framework, mode):
+        return subprocess.run([sys.executable, "-c", code, str(instructions._WORKER_SOURCE), framework, mode],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    assert draw("numpy", "eager") == "none" and draw("torch", "eager") == "none"
+    first, second = draw("torch", "compiled"), draw("torch", "compiled")
+    assert first != "none" and first == second
+
+
 @pytest.mark.skipif(bool(instructions.unavailable()), reason=f"the channel cannot run here: {instructions.unavailable()}")
 def test_numpy_counts_are_identical_in_two_valgrind_processes():
     rows = instructions.measure(instructions.grid(r"\('frobenius', 'numpy', 'cpu', 'float64', '128', 'eager'\)"), log=None)
