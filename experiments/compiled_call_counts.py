@@ -18,15 +18,10 @@ Nothing here is a test: what it prints depends on the machine and is reported, n
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from compiled_layout_divergence import ROOT, compared_processes
 
 CHILD = """
 import collections, gc, json, sys
@@ -55,25 +50,10 @@ def main() -> int:
     ap.add_argument("--loss", default="frobenius")
     ap.add_argument("--seed-sympy", action="store_true")
     ns = ap.parse_args()
-    sys.path.insert(0, str(ROOT))
-    from matloss.instructions import _env
-
     inputs = tempfile.mkdtemp(prefix="matloss-calls-")
-    code = CHILD.format(root=str(ROOT), loss=ns.loss, inputs=inputs, seed=ns.seed_sympy)
-    setarch = shutil.which("setarch")
-    cmd = ([setarch, os.uname().machine, "-R"] if setarch else []) + [sys.executable, "-c", code]
-    cpu = min(os.sched_getaffinity(0))
-    runs = []
-    try:
-        for k in range(3):  # the first draws the input and is not compared
-            r = subprocess.run(cmd, env=_env(), capture_output=True, text=True, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
-            if r.returncode:
-                print(r.stderr[-2000:], file=sys.stderr)
-                return 1
-            if k:
-                runs.append(json.loads(r.stdout.splitlines()[-1]))
-    finally:
-        shutil.rmtree(inputs, ignore_errors=True)
+    runs = compared_processes(CHILD.format(root=str(ROOT), loss=ns.loss, inputs=inputs, seed=ns.seed_sympy), 2, inputs)
+    if runs is None:
+        return 1
     a, b = runs
     differ = sorted(k for k in a.keys() | b.keys() if a.get(k, 0) != b.get(k, 0))
     print(f"{len(a | b)} functions called; {len(differ)} called a different number of times")

@@ -61,6 +61,31 @@ print(json.dumps(points))
 """
 
 
+def compared_processes(code: str, processes: int, inputs: str) -> list | None:
+    """Run ``python -c code`` ``processes + 1`` times, one after the other, in the instruction
+    channel's environment, on one CPU, address randomisation off; the first draws the inputs into
+    ``inputs`` (removed at the end) and is not compared. The JSON each compared process printed
+    last, or None (the error printed) when one failed."""
+    sys.path.insert(0, str(ROOT))
+    from matloss.instructions import _env
+
+    setarch = shutil.which("setarch")
+    cmd = ([setarch, os.uname().machine, "-R"] if setarch else []) + [sys.executable, "-c", code]
+    cpu = min(os.sched_getaffinity(0))
+    runs = []
+    try:
+        for k in range(processes + 1):
+            r = subprocess.run(cmd, env=_env(), capture_output=True, text=True, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+            if r.returncode:
+                print(r.stderr[-2000:], file=sys.stderr)
+                return None
+            if k:
+                runs.append(json.loads(r.stdout.splitlines()[-1]))
+    finally:
+        shutil.rmtree(inputs, ignore_errors=True)
+    return runs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--processes", type=int, default=2)
@@ -70,26 +95,11 @@ def main() -> int:
     ns = ap.parse_args()
     if ns.processes < 2:
         ap.error(f"--processes must be >= 2, got {ns.processes}")
-    sys.path.insert(0, str(ROOT))
-    from matloss.instructions import _env
-
-    env = _env()
     inputs = tempfile.mkdtemp(prefix="matloss-layout-")
     code = CHILD.format(root=str(ROOT), losses=ns.losses.split(","), inputs=inputs, no_gc=ns.no_gc, seed=ns.seed_sympy)
-    setarch = shutil.which("setarch")
-    cmd = ([setarch, os.uname().machine, "-R"] if setarch else []) + [sys.executable, "-c", code]
-    cpu = min(os.sched_getaffinity(0))
-    runs = []
-    try:
-        for k in range(ns.processes + 1):  # the first draws the inputs and is not compared
-            r = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
-            if r.returncode:
-                print(r.stderr[-2000:], file=sys.stderr)
-                return 1
-            if k:
-                runs.append(json.loads(r.stdout.splitlines()[-1]))
-    finally:
-        shutil.rmtree(inputs, ignore_errors=True)
+    runs = compared_processes(code, ns.processes, inputs)
+    if runs is None:
+        return 1
     print(f"{'checkpoint':28s} " + "  ".join(f"{'process ' + str(k + 1):>34s}" for k in range(len(runs))))
     for points in zip(*runs):
         same = all((p["blocks"], p["objects"]) == (points[0]["blocks"], points[0]["objects"]) for p in points)
