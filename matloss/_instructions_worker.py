@@ -62,8 +62,8 @@ def sympy_seeded(cases):
     that disagree) with a generator seeded from the operating system: the answers are the same,
     but which expressions get built and cached differs from process to process, and with them
     where every later object lands. Three ordinary processes held the same heap up to the first
-    compiled torch case and parted there (sympy ``Add`` 15 or 16, ``Mul`` 18 or 19, 46 objects
-    and 48 blocks apart); seeded, the same 415,517 objects
+    compiled torch case and parted there (sympy ``Add`` 15 or 16, ``Mul`` 18 or 19, up to 6
+    objects and 48 allocator blocks apart); seeded, the same 415,517 objects
     (``experiments/compiled_layout_divergence.py``). Only where torch compiles: elsewhere sympy
     is not used, and importing it would move the other batches' counts."""
     if not any(case[1] == "torch" and case[5] == "compiled" for _, case, _ in cases):
