@@ -99,9 +99,14 @@ VALGRIND_ENV = {
 #: call read up to 0.8 % apart in two processes, the difference all in ``_int_free`` /
 #: ``_int_malloc`` / ``_int_memalign``, even with its tunables set for the same purpose (one arena,
 #: a large thread cache, a low mmap threshold). jemalloc's fast paths cost the same whatever came
-#: before (measured: docs/instructions.md).
+#: before (measured: docs/instructions.md). Its thread cache's garbage collection is off: by
+#: default, after every 64 KiB allocated, jemalloc hands part of each cached size class back to the
+#: arena, so whether a counted call pays for that and for refilling depends on how many bytes
+#: everything before it allocated; a longer worker text or a few hundred objects more moved numpy's
+#: and torch's eager counts by up to 2.0 % with it on, 0.48 % off
+#: (``experiments/allocator_layout.py``).
 ALLOCATOR = "libjemalloc.so.2"
-ALLOCATOR_CONF = "narenas:1,tcache_max:1048576,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+ALLOCATOR_CONF = "narenas:1,tcache_max:1048576,dirty_decay_ms:-1,muzzy_decay_ms:-1,tcache_gc_incr_bytes:1000000000000000"
 
 
 def allocator_env() -> dict[str, str]:

@@ -40,8 +40,10 @@ class _Channel:
 # batch: numpy's counts moved by up to 0.3 % (median 0.02 %). Seeding sympy in torch's compiled
 # batch (after deffbd2) left the series as it was: it changes what the preparation builds, not what a
 # call does; torch's compiled counts may move by as much as two processes read apart before (up to
-# 0.4 %), below the 1 % step that alerts and the gate act on.
-VERSION = "instructions-4 (jemalloc, idle pool polling left out, jax dispatch inline, least of 6 calls)"
+# 0.4 %), below the 1 % step that alerts and the gate act on. From "instructions-5" on, jemalloc's
+# thread-cache garbage collection is off (matloss.instructions.ALLOCATOR_CONF): counts stop moving
+# with the bytes allocated before a call, and every count may move once.
+VERSION = "instructions-5 (jemalloc without thread-cache gc, idle pool polling left out, jax dispatch inline, least of 6 calls)"
 
 
 class Forward(_Channel):

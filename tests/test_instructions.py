@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes.util
 import math
 import os
 import shutil
@@ -113,6 +114,28 @@ def test_without_jemalloc_the_channel_says_what_to_install(monkeypatch):
     with pytest.raises(RuntimeError, match="apt-get install libjemalloc2"):
         instructions.allocator_env()
     assert "libjemalloc2" in (instructions.unavailable() or "")
+
+
+@pytest.mark.skipif(ctypes.util.find_library("jemalloc") is None, reason="needs jemalloc (Debian: libjemalloc2)")
+def test_the_counted_processes_allocator_takes_every_setting_and_never_collects_its_thread_cache():
+    # jemalloc ignores a setting it does not know, with a line on stderr and nothing else: read the
+    # settings back from the allocator a process runs with. By default jemalloc collects each
+    # thread's cache after every 64 KiB allocated, at points set by everything allocated before
+    # a call; a count then moved with the length of the worker's text (docs/instructions.md)
+    read = ("import ctypes\n"
+            "lib = ctypes.CDLL('libjemalloc.so.2')\n"
+            "for name in (b'opt.tcache_gc_incr_bytes', b'opt.tcache_max', b'opt.dirty_decay_ms'):\n"
+            "    v, size = ctypes.c_int64(), ctypes.c_size_t(8)\n"
+            "    assert lib.mallctl(name, ctypes.byref(v), ctypes.byref(size), None, ctypes.c_size_t(0)) == 0, name\n"
+            "    print(v.value)\n")
+    env = {**os.environ, **instructions.allocator_env()}
+    r = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True, check=True)
+    assert "<jemalloc>" not in r.stderr
+    gc_every, cache_max, decay = map(int, r.stdout.split())
+    assert gc_every >= 10**15 and cache_max == 1 << 20 and decay == -1
+    without = {**env, "MALLOC_CONF": ""}
+    default = subprocess.run([sys.executable, "-c", read], env=without, capture_output=True, text=True, check=True)
+    assert int(default.stdout.split()[0]) == 65536  # what the setting turns off
 
 
 # -- a case's row: the minimum of its calls, compared across processes ---------------------------
