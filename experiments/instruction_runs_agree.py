@@ -4,8 +4,9 @@
     .venv/bin/python experiments/instruction_runs_agree.py 135eb03c c5e22345 [--machine vm-amd-epyc-2cpu]
 
 Reads the two result files of ``results/<machine>/`` whose names start with the given commit
-prefixes, takes the ``bench_instructions`` tracks deterministic (not n/a) in both, and prints per
-framework and mode how many read within 0.1 % and 1 % of each other, and the largest difference.
+prefixes, prints how many tracks each run has deterministic (not n/a), per framework and mode,
+then takes those deterministic in both and prints per framework and mode how many read within
+0.1 % and 1 % of each other, and the largest difference.
 Only results of the tracks' current asv version are read (the reader of `matloss alerts`).
 """
 
@@ -15,7 +16,7 @@ import argparse
 import json
 import math
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,7 +50,13 @@ def main() -> int:
     if not machine.is_dir():
         ap.error(f"--machine {ns.machine}: no directory {machine}")
     a, b = tracks(machine, ns.first), tracks(machine, ns.second)
+    for label, run in ((ns.first, a), (ns.second, b)):
+        modes = Counter((k[2], k[-1]) for k in run)
+        print(f"{label}: {len(run)} deterministic (" + ", ".join(f"{fw} {mode} {n}" for (fw, mode), n in sorted(modes.items())) + ")")
     both = sorted(set(a) & set(b))
+    if not both:
+        print("no case is deterministic in both runs at the tracks' current asv version")
+        return 1
     per = defaultdict(list)
     for k in both:
         per[(k[2], k[-1])].append((abs(b[k] / a[k] - 1), k))  # (framework, mode)
