@@ -13,6 +13,12 @@ before the first counted call of the case and dumped after each (a dump restarts
 partition the window: work another thread finishes after a call returns lands in the next call's
 dump, never between two); every thread's instructions (valgrind runs with
 ``--separate-threads=no``), with Python's garbage collector off (as under timeit).
+
+What the process runs under is the parent's to set (``matloss.instructions._env`` and
+``_command``): jemalloc preloaded as the allocator, its thread cache never collected; one thread
+in every pool; ``PYTHONHASHSEED=0``; address randomisation off; pinned to one CPU. This file
+only does what cannot be set from outside the process (jax's dispatch, sympy's generator, tqdm's
+monitor thread).
 """
 
 import ctypes
