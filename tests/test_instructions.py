@@ -135,7 +135,7 @@ def test_the_counted_processes_allocator_takes_every_setting_and_never_collects_
     assert gc_every >= 10**15 and cache_max == 1 << 20 and decay == -1
     without = {**env, "MALLOC_CONF": ""}
     default = subprocess.run([sys.executable, "-c", read], env=without, capture_output=True, text=True, check=True)
-    assert int(default.stdout.split()[0]) == 65536  # what the setting turns off
+    assert int(default.stdout.split()[0]) < gc_every  # jemalloc's own default collects (5.3: every 64 KiB)
 
 
 # -- a case's row: the minimum of its calls, compared across processes ---------------------------
