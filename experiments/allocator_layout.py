@@ -25,6 +25,7 @@ Nothing here is a test: what it prints depends on the machine and is reported, n
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def main() -> int:
         env = dict(SETTINGS[setting])
         if kind == "env":
             env["MATLOSS_PAD"] = "y" * n
-        instructions.measure(todo, repeats=1, jobs=2, env=env, log=open("/dev/null", "w"))
+        with open(os.devnull, "w") as quiet:  # the per-batch progress lines: only the counts are printed
+            instructions.measure(todo, repeats=1, jobs=2, env=env, log=quiet)
         print(f"counted {v}", file=sys.stderr, flush=True)
     moved: dict[str, list[float]] = {v: [] for v in ns.variants}
     for case in todo:
