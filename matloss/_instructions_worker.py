@@ -4,10 +4,12 @@ Started as ``python -c <this file's text> CASES OUT`` under valgrind, with the c
 as the working directory (and first on ``PYTHONPATH``), so the cases are built by that commit's
 ``matloss.cases``; this file itself imports nothing else of matloss, so it works on any commit
 that has ``matloss.cases.prepared``. ``CASES`` is JSON: ``cases`` (a list of [name, case,
-backward]), ``warm_calls`` (calls before counting), ``counted_calls`` and ``client`` (the compiled
-callgrind client, :func:`matloss.callgrind.library`). It prepares every case first (valgrind's
-instrumentation off), then switches instrumentation on once and warms and counts the cases one
-after another. Per case it writes one ``status-PID.jsonl`` line and, through callgrind's client
+backward]), ``phases`` (the cases' indices, phase by phase: eager, then compiled),
+``warm_calls`` (calls before counting), ``counted_calls`` and ``client`` (the compiled callgrind
+client, :func:`matloss.callgrind.library`). Phase after phase, it prepares every case of the
+phase (valgrind's instrumentation off), then switches instrumentation on, warms and counts the
+cases one after another, and switches it off again; under valgrind it then leaves without
+Python's teardown. Per case it writes one ``status-PID.jsonl`` line and, through callgrind's client
 requests, one profile per counted call labelled ``case I call K``: the counters zeroed once
 before the first counted call of the case and dumped after each (a dump restarts the counters, so consecutive dumps
 partition the window: work another thread finishes after a call returns lands in the next call's
@@ -86,7 +88,6 @@ def main(case_file, out_dir):
 
     spec = json.loads(Path(case_file).read_text())
     jax_inline(spec["cases"])
-    sympy_seeded(spec["cases"])
     cg = ctypes.CDLL(spec["client"])
     cg.matloss_cg_dump.argtypes = [ctypes.c_char_p]
     input_dir = str(spec["input_dir"])  # shared by the batches; the ordinary pass drew the inputs
@@ -97,26 +98,7 @@ def main(case_file, out_dir):
         status.write(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in rec.items()}) + "\n")
         status.flush()
 
-    # every case prepared first, at valgrind's uninstrumented speed (imports, tracing, loading the
-    # compiled programs); instrumentation is then switched on once for the whole batch: each switch
-    # discards valgrind's translated code, and retranslating a process holding a framework costs
-    # seconds (switched twice per case, torch's compiled batch spent 100 s preparing, 65 s switched once)
-    for i, (name, case, backward) in enumerate(spec["cases"]):
-        rec = recs[i] = {"index": i, "name": name, "cpus": len(os.sched_getaffinity(0))}
-        t0 = time.monotonic()
-        try:
-            steps[i] = common.prepared(*case, backward=backward, input_dir=input_dir)
-        except NotImplementedError as exc:
-            rec.update(status="skip", reason=str(exc))
-        except Exception as exc:  # the case fails on this commit: a result, not a crash
-            rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
-        rec["prepare_s"] = rec["seconds"] = time.monotonic() - t0
-        if i not in steps:
-            done(rec)
-    gc.collect()
-    gc.disable()  # off through the counted windows, as under timeit (a collection is costly under valgrind)
-    cg.matloss_cg_start()
-    for i, step in steps.items():
+    def count(i, step):
         rec = recs[i]
         t0 = time.monotonic()
         try:
@@ -137,7 +119,45 @@ def main(case_file, out_dir):
             rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
         rec["seconds"] += time.monotonic() - t0
         done(rec)
+
+    # the batch's phases one after another (eager cases, then compiled ones: what a compile leaves
+    # behind moves the counts of eager calls after it, so none is prepared before every eager case
+    # is counted). Per phase, every case prepared first, at valgrind's uninstrumented speed
+    # (imports, tracing, loading the compiled programs); instrumentation is then switched on once
+    # for the phase: each switch discards valgrind's translated code, and retranslating a process
+    # holding a framework costs seconds (switched twice per case, torch's compiled batch spent
+    # 100 s preparing, 65 s switched once)
+    for phase in spec["phases"]:
+        sympy_seeded([spec["cases"][i] for i in phase])
+        for i in phase:
+            name, case, backward = spec["cases"][i]
+            rec = recs[i] = {"index": i, "name": name, "cpus": len(os.sched_getaffinity(0))}
+            t0 = time.monotonic()
+            try:
+                steps[i] = common.prepared(*case, backward=backward, input_dir=input_dir)
+            except NotImplementedError as exc:
+                rec.update(status="skip", reason=str(exc))
+            except Exception as exc:  # the case fails on this commit: a result, not a crash
+                rec.update(status="error", reason=f"{type(exc).__name__}: {exc}")
+            rec["prepare_s"] = rec["seconds"] = time.monotonic() - t0
+            if i not in steps:
+                done(rec)
+        counted = [i for i in phase if i in steps]
+        if not counted:  # nothing to count (numpy has no compiled mode): no switch
+            continue
+        gc.collect()
+        gc.disable()  # off through the counted windows, as under timeit (a collection is costly under valgrind)
+        cg.matloss_cg_start()
+        for i in counted:
+            count(i, steps[i])  # every step kept alive to the end, as the cases after it found it
+        cg.matloss_cg_stop()
+        gc.enable()
     status.close()
+    if cg.matloss_cg_running():  # every count is written: under valgrind, leave without Python's
+        # teardown (interpreter and frameworks finalised at valgrind's speed: 4.6-8 s of a jax batch)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -126,7 +126,15 @@ def client() -> Client:
 
 def totals(profile: Path) -> int:
     """The instruction count (event ``Ir``) of one callgrind profile file: its ``totals:`` line
-    (``summary:`` in older files), the first event being Ir with the default options."""
+    (``summary:`` in older files), the first event being Ir with the default options. Callgrind
+    writes ``totals:`` last, so the file's end is read first (a profile is up to a megabyte, and a
+    channel run reads thousands); the whole file only where the end does not hold it."""
+    with open(profile, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 4096))
+        for line in reversed(f.read().splitlines()):
+            if line.startswith(b"totals:"):
+                return int(line.split()[1])
     found = None
     with open(profile) as f:
         for line in f:

@@ -6,9 +6,9 @@ number of instructions one call executes does not. Per case (the timing grid's C
 
 - the case's warm callable is built exactly as the timing suites build it
   (:func:`matloss.cases.prepared`: same inputs, same compile, first call done), every case of
-  the batch first; then callgrind's client requests (valgrind's own ``callgrind.h``,
-  :mod:`matloss.callgrind`) switch instrumentation on once for the batch (each switch discards
-  valgrind's translations), and case after case is called :data:`WARM_CALLS` more times, the
+  the phase (eager or compiled) first; then callgrind's client requests (valgrind's own
+  ``callgrind.h``, :mod:`matloss.callgrind`) switch instrumentation on once for the phase (each
+  switch discards valgrind's translations), and case after case is called :data:`WARM_CALLS` more times, the
   counters zeroed, and :data:`COUNTED_CALLS` consecutive calls counted, with a dump after each
   under the case's label (a dump restarts the counters, so the dumps partition the window);
   Python's garbage collector is off meanwhile, as under timeit. The case's count is the minimum
@@ -22,7 +22,8 @@ number of instructions one call executes does not. Per case (the timing grid's C
   to one CPU (:class:`_Cpus`), one thread in every library pool
   (:data:`matloss.threads.SINGLE_THREAD_ENV`), ``PYTHONHASHSEED=0``, address randomisation off
   (``setarch -R``), :data:`VALGRIND_ENV` and jemalloc as the allocator (:data:`ALLOCATOR`);
-- cases are batched: one valgrind process per framework and mode (``_instructions_worker.py``;
+- cases are batched: one valgrind process per framework (``_instructions_worker.py``), which
+  prepares and counts its eager cases before it prepares any compiled one (:data:`PHASES`:
   compiled cases' state moves the counts of eager cases run after them), each started once the
   ordinary (valgrind-free) processes it needs are done (:func:`run_graph`): one that draws every
   input, and its framework's, which fills the persistent compile caches, so compiled cases load
@@ -66,8 +67,14 @@ DTYPES = ("float64",)
 TOLERANCE = 1e-3
 REPEATS = 2
 #: calls of the prepared case before the counted ones (the preparation already made the first),
-#: instrumented but not counted, right before them
-WARM_CALLS = 2
+#: instrumented but not counted, right before them. One since the series "instructions-6" (was 2):
+#: the counted window starts a call earlier, so it holds the old window's first five calls and the
+#: call before them; the sixth call lowered the least of the first five by more than 0.1 % in 66
+#: of 504 process-cases, a change of the count the new series starts with, not of its repeatability
+#: (the first two calls alone left the same cases deterministic in both processes: the calls of a
+#: window repeat across processes). An instrumented call costs what a counted one does: the warm
+#: calls were 12 % of a channel run (docs/instructions.md, "Where the time goes")
+WARM_CALLS = 1
 #: consecutive calls counted per case in one process; the case's count is their minimum. Single
 #: calls differ within a process: torch eager's first calls after warm-up read a few percent more
 #: (allocator and dispatcher state), numpy's ``logdet`` reads 1.371-1.395 M over six calls, and a
@@ -240,6 +247,18 @@ class _Cpus:
             self._free.put(cpu)
 
 
+#: the modes in the order a batch process counts them: every eager case is counted before any
+#: compiled case is prepared (what dynamo and inductor leave behind moves the counts of eager calls
+#: after it: torch's eager ``frobenius`` read 0.03-0.3 % apart in two processes that had compiled first)
+PHASES = ("eager", "compiled")
+
+
+def phases(cases: Sequence[Case]) -> list[list[int]]:
+    """The indices of ``cases`` by mode, in :data:`PHASES` order (a mode not named there last)."""
+    modes = sorted({c.case[5] for c in cases}, key=lambda m: (PHASES.index(m) if m in PHASES else len(PHASES), m))
+    return [[i for i, c in enumerate(cases) if c.case[5] == m] for m in modes]
+
+
 def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Path | None, env: dict[str, str], log,
                warm_calls: int = WARM_CALLS, cpus: _Cpus | None = None) -> dict[int, Outcome]:
     """One process over ``cases`` (pinned to one of ``cpus``): {index in ``cases``: its outcome}."""
@@ -250,22 +269,23 @@ def _run_batch(cases: list[Case], valgrind: bool, work: Path, tag: str, cwd: Pat
 
     case_file.write_text(json.dumps({"warm_calls": warm_calls, "counted_calls": COUNTED_CALLS, "client": str(library()),
                                      "input_dir": str(work / "inputs"),
-                                     "cases": [[c.name, list(c.case), c.backward] for c in cases]}))
+                                     "cases": [[c.name, list(c.case), c.backward] for c in cases],
+                                     "phases": phases(cases)}))
     t0 = time.monotonic()
     with (cpus or _Cpus()).one() as cpu:
         r = subprocess.run(_command(valgrind, out_dir, case_file), cwd=cwd, env=env, capture_output=True, text=True,
                            preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
     got: dict[int, Outcome] = {}
-    phases = {"prepare": 0.0, "warm": 0.0, "counted": 0.0}
+    spent = {"prepare": 0.0, "warm": 0.0, "counted": 0.0}
     for p in out_dir.glob("status-*.jsonl"):
         for line in p.read_text().splitlines():
             rec = json.loads(line)
             got[rec["index"]] = Outcome(rec["status"], rec.get("threads"), rec.get("reason", ""), cpus=rec.get("cpus"))
             prep, warm = rec.get("prepare_s", 0.0), rec.get("warm_s", 0.0)
-            phases["prepare"] += prep
-            phases["warm"] += warm
-            phases["counted"] += max(0.0, rec.get("seconds", 0.0) - prep - warm)
-    where = ", ".join(f"{k} {v:.0f} s" for k, v in phases.items())
+            spent["prepare"] += prep
+            spent["warm"] += warm
+            spent["counted"] += max(0.0, rec.get("seconds", 0.0) - prep - warm)
+    where = ", ".join(f"{k} {v:.0f} s" for k, v in spent.items())
     print(f"[instructions] {tag}: {len(cases)} cases in {time.monotonic() - t0:.0f} s ({where})", file=log, flush=True)
     if r.returncode and len(got) < len(cases):  # a crash: the cases it did not reach failed with it
         why = (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[-1][:300]
@@ -376,20 +396,18 @@ def run_graph(tasks: dict[str, tuple[set[str], float, Callable[[], object]]], jo
 
 def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = None, cwd: Path | None = None,
             env: dict[str, str] | None = None, warm: bool = True, log=sys.stderr) -> list[dict]:
-    """Count ``cases`` (``repeats`` valgrind processes per framework and mode, ``jobs`` at a time); one row per case.
+    """Count ``cases`` (``repeats`` valgrind processes per framework, ``jobs`` at a time); one row per case.
 
     ``cwd`` / ``env`` run another checkout's code (the gate runs each commit's worktree)."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     jobs = jobs or os.cpu_count() or 1
     env = _env(env)
-    by_fw: dict[str, list[Case]] = {}  # the ordinary pass: one process per framework
-    by_batch: dict[str, list[Case]] = {}  # valgrind: one process per framework and mode
-    where: list[tuple[str, int]] = []  # each case's batch and index in it
+    by_fw: dict[str, list[Case]] = {}  # one ordinary and one valgrind process per framework (and repeat)
+    where: list[int] = []  # each case's index in its framework's batch
     for c in cases:
-        by_fw.setdefault(c.framework, []).append(c)
-        batch = by_batch.setdefault(f"{c.framework}-{c.case[5]}", [])
-        where.append((f"{c.framework}-{c.case[5]}", len(batch)))
+        batch = by_fw.setdefault(c.framework, [])
+        where.append(len(batch))
         batch.append(c)
     work = Path(tempfile.mkdtemp(prefix="matloss-instructions-"))
     (work / "inputs").mkdir()  # one input directory for every batch of this measurement
@@ -398,8 +416,8 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
     def ordinary(tag: str, todo: list[Case]):
         return lambda: _run_batch(todo, False, work, tag, cwd, env, log, cpus=cpus)
 
-    def counted(b: str, k: int):
-        return lambda: _run_batch(by_batch[b], True, work, f"{b}-{k}", cwd, env, log, cpus=cpus)
+    def counted(fw: str, k: int):
+        return lambda: _run_batch(by_fw[fw], True, work, f"{fw}-{k}", cwd, env, log, cpus=cpus)
 
     tasks: dict[str, tuple[set[str], float, Callable[[], object]]] = {}
     stage: dict[str, int] = {}  # the ordinary processes first, then the first repeat of every batch, ...
@@ -407,17 +425,16 @@ def measure(cases: list[Case], *, repeats: int = REPEATS, jobs: int | None = Non
         for tag, todo in _warmups(by_fw).items():
             tasks[tag], stage[tag] = (set(), WARM_CASE_SECONDS * len(todo), ordinary(tag, todo)), -1
     for k in range(repeats):
-        for b, todo in by_batch.items():
-            fw, mode = todo[0].framework, todo[0].case[5]
+        for fw, todo in by_fw.items():
             after = {t for t in ("draw-inputs", f"warm-{fw}") if t in tasks}
-            tasks[f"{b}-{k}"] = (after, CASE_SECONDS.get((fw, mode), 5.0) * len(todo), counted(b, k))
-            stage[f"{b}-{k}"] = k
+            seconds = sum(CASE_SECONDS.get((fw, c.case[5]), 5.0) for c in todo)
+            tasks[f"{fw}-{k}"], stage[f"{fw}-{k}"] = (after, seconds, counted(fw, k)), k
     try:
         done = run_graph(tasks, jobs, stage)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    rows = [_row(c, [done[f"{b}-{k}"].get(i, Outcome("error", reason="not reached")) for k in range(repeats)])
-            for c, (b, i) in zip(cases, where)]  # in the order asked
+    rows = [_row(c, [done[f"{c.framework}-{k}"].get(i, Outcome("error", reason="not reached")) for k in range(repeats)])
+            for c, i in zip(cases, where)]  # in the order asked
     return rows
 
 

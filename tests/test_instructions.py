@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import ctypes.util
 import math
 import os
@@ -48,6 +49,12 @@ def test_totals_and_label_are_read_from_a_callgrind_profile(tmp_path):
     p.write_text(PROFILE)
     assert totals(p) == 123456
     assert label_of(p) == "case 7 call 2"
+    # totals: is read from the file's end; a profile longer than the part read first still gives it
+    p.write_text(PROFILE.replace("fn=(1) foo\n0 100\n", "".join(f"fn=({i}) f{i}\n0 1\n" for i in range(2, 2000))))
+    assert p.stat().st_size > 20_000 and totals(p) == 123456
+    # an older profile without a totals: line: its summary: in the header
+    p.write_text(PROFILE.replace("totals: 123456\n", "") + "".join(f"fn=({i}) f{i}\n0 1\n" for i in range(2, 2000)))
+    assert totals(p) == 123456
     p.write_text("events: Ir\nfn=(1) foo\n")
     assert label_of(p) is None
     with pytest.raises(ValueError, match="no totals"):
@@ -203,6 +210,25 @@ def test_a_case_that_cannot_be_built_is_its_own_row_and_the_batch_goes_on(tmp_pa
     assert [got[i].status for i in range(3)] == ["skip", "error", "ok"], got
     assert "no_such_loss" in got[1].reason, got[1]
     assert got[2].threads == 1  # called (the thread count is taken right before the counted calls)
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler (the callgrind client)")
+def test_a_batch_counts_its_eager_cases_before_it_prepares_a_compiled_one(tmp_path):
+    """The phases of a batch process: eager cases first, whatever order the cases come in; every
+    eager case's line is final before the first compiled case is prepared."""
+    cases = [instructions.Case(f"c{i}", ("frobenius", "numpy", "cpu", "float64", "128", mode), False)
+             for i, mode in enumerate(["compiled", "eager", "compiled", "eager", "later"])]
+    assert instructions.phases(cases) == [[1, 3], [0, 2], [4]]
+    assert instructions.phases(cases[:1]) == [[0]] and instructions.phases([]) == []
+    pytest.importorskip("torch")
+    frob = instructions.grid(r"\('frobenius', 'torch', 'cpu', 'float64', '128', '(eager|compiled)'\)")
+    batch = sorted(frob, key=lambda c: c.case[5] == "eager")  # compiled cases given first
+    assert [c.case[5] for c in batch] == ["compiled", "compiled", "eager", "eager"]
+    (tmp_path / "inputs").mkdir()
+    got = instructions._run_batch(batch, False, tmp_path, "native", None, instructions._env(), None, warm_calls=0)
+    assert all(o.status == "ok" for o in got.values()), got
+    lines = [json.loads(line) for p in (tmp_path / "native").glob("status-*.jsonl") for line in p.read_text().splitlines()]
+    assert [rec["index"] for rec in lines] == [2, 3, 0, 1], lines  # in phase order, each under its own index
 
 
 def test_rows_survive_the_csv(tmp_path):
