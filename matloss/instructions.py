@@ -72,8 +72,8 @@ REPEATS = 2
 #: call before them; the sixth call lowered the least of the first five by more than 0.1 % in 66
 #: of 504 process-cases, a change of the count the new series starts with, not of its repeatability
 #: (the first two calls alone left the same cases deterministic in both processes: the calls of a
-#: window repeat across processes). An instrumented call costs what a counted one does: the warm
-#: calls were 12 % of a channel run (docs/instructions.md, "Where the time goes")
+#: window repeat across processes). An instrumented call costs what a counted one does: the two warm
+#: calls were 231 of the 2036 core-seconds of a channel run's valgrind processes (docs/instructions.md, "Where the time goes")
 WARM_CALLS = 1
 #: consecutive calls counted per case in one process; the case's count is their minimum. Single
 #: calls differ within a process: torch eager's first calls after warm-up read a few percent more
