@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Where relative time's run-to-run difference comes from: within one process, or between processes?
 
-    .venv/bin/python experiments/relative_processes.py [--processes 3] [--repeats 6] [--case loss,framework,shape,mode] ...
+    .venv/bin/python experiments/relative_processes.py [--processes 3] [--repeats 6] [--fixed-layout] [--case loss,framework,shape,mode] ...
 
 For each ``--case`` (CPU, float64, forward + backward; default: three cases of different
 frameworks), starts ``--processes`` fresh processes one after the other; each prepares the case as
@@ -9,6 +9,9 @@ the suites do and measures its relative time (``matloss.relative.measure``) ``--
 row. Prints per process the median and the max / min of its repeats, and the max / min of the
 processes' medians: when the second is well above the first, a run's value of a case depends on
 which process measured it, and only more processes (asv's rounds) average that out.
+``--fixed-layout`` starts every process as the instruction channel does (address randomisation
+off with ``setarch -R``, ``PYTHONHASHSEED=0``): whether the processes then agree better says how
+much of the difference is where the process's memory landed.
 
 Nothing here is a test: the numbers depend on the machine and are reported, not asserted.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,16 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--processes", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=6)
     ap.add_argument("--case", action="append", help="loss,framework,shape,mode (repeatable)")
+    ap.add_argument("--fixed-layout", action="store_true", help="address randomisation off, PYTHONHASHSEED=0")
     ns = ap.parse_args(argv)
     if ns.processes < 2 or ns.repeats < 2:
         ap.error("--processes and --repeats must be >= 2")
+    prefix, env = [], dict(os.environ)
+    if ns.fixed_layout:
+        if shutil.which("setarch") is None:
+            ap.error("--fixed-layout: setarch (util-linux) is not installed")
+        prefix, env = [shutil.which("setarch"), os.uname().machine, "-R"], {**env, "PYTHONHASHSEED": "0"}
     for case in ns.case or DEFAULT:
         if len(case.split(",")) != 4:
             ap.error(f"--case: loss,framework,shape,mode, got {case!r}")
         medians = []
         for p in range(ns.processes):
-            out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), case=case, repeats=ns.repeats)],
-                                 capture_output=True, text=True)
+            out = subprocess.run([*prefix, sys.executable, "-c", CHILD.format(root=str(ROOT), case=case, repeats=ns.repeats)],
+                                 capture_output=True, text=True, env=env)
             if out.returncode:
                 print(f"{case}: process {p} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}")
                 break

@@ -42,7 +42,7 @@ from matloss.threads import apply_bench_threads  # noqa: E402  (the thread setti
 
 apply_bench_threads()
 
-from matloss import cases  # noqa: E402
+from matloss import asv_run, cases  # noqa: E402
 from matloss.compare import fmt_time  # noqa: E402
 
 #: (loss, framework, device, dtype, shape, mode, pass): ~10 µs, ~1 ms, ~50 ms on a 2-core VM
@@ -66,11 +66,12 @@ def timeit_fresh(case: tuple[str, ...], repeat: int) -> float:
     many processes, or one process's luck decides the comparison."""
     *params, which = case
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import suites; suites.apply_thread_settings()\n"
-        "from suites import common; from scripts.timing_fidelity import timeit_median\n"
-        f"print(timeit_median(common.prepared(*{params!r}, backward={which == 'backward'}), {repeat}))"
+        "import sys; sys.path[:0] = sys.argv[1:3]\n"
+        "from timing_fidelity import cases, timeit_median  # sets the bench threads before any framework\n"
+        f"print(timeit_median(cases.prepared(*{params!r}, backward={which == 'backward'}), {repeat}))"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "experiments"), str(ROOT)], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
     return float(out.strip().splitlines()[-1])
 
 
@@ -112,7 +113,7 @@ def paired_in_process(case: tuple[str, ...], pairs: int) -> tuple[float, float, 
 
     *params, which = case
     module_name, class_name, _ = BENCH[which].split(".")
-    klass = getattr(importlib.import_module(f"suites.{module_name}"), class_name)
+    klass = getattr(importlib.import_module(f"suites.{module_name}"), class_name)  # noqa: the suites of this checkout
     idx = [tuple(p) for p in _product(klass.params)].index(tuple(params))
     bench = get_benchmark_from_name(str(ROOT / "suites"), f"{BENCH[which]}-{idx}", extra_params={})
     with tempfile.TemporaryDirectory(prefix="matloss-fidelity-") as input_dir:
@@ -127,7 +128,8 @@ def paired_in_process(case: tuple[str, ...], pairs: int) -> tuple[float, float, 
         for _ in range(pairs):
             run = bench.do_run()
             asv.append(statistics.median(run["samples"]))
-            number, k = run["number"], len(run["samples"])
+            # asv's number counts timed calls of the benchmark; each runs the step ``batch`` times
+            number, k = run["number"] * getattr(bench.func.__self__, "batch", 1), len(run["samples"])
             tim.append(statistics.median(t / number for t in timer.repeat(repeat=k, number=number)))
         bench.do_teardown()
     return statistics.median(asv), statistics.median(tim), [a / t for a, t in zip(asv, tim)]
@@ -176,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     if ns.case and any(len(c.split(",")) != 7 or c.split(",")[-1] not in BENCH for c in ns.case):
         p.error("--case: loss,framework,device,dtype,shape,mode,forward|backward (7 fields)")
     if ns.machine is None:  # asv refuses a machine it has no information about
-        ns.machine = subprocess.run([sys.executable, str(ROOT / "scripts" / "asv_machine.py"), "--config", str(ROOT / "asv.conf.json")],
-                                    check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip().splitlines()[-1]  # fmt: skip
+        ns.machine = asv_run.machine_name()
+    asv_run.register_machine(ns.machine, ROOT / "asv.conf.json")
     cases = [tuple(c.split(",")) for c in ns.case] if ns.case else DEFAULT_CASES
     if ns.in_process:
         measure, columns = (

@@ -54,6 +54,9 @@ GRID_NAMES: list[str] = ["loss", "framework", "device", "dtype", "shape", "mode"
 
 #: target length of one timing sample (asv's own default ``sample_time``)
 SAMPLE_TIME = 0.01
+#: target length of one timed call of a suite's ``time_`` case: the step's calls in a row, as in
+#: timeit's loop; asv_runner re-runs setup only between such batches (``per_call_timer``)
+BATCH_TIME = 0.001
 
 
 def parse_shape(loss: str, shape: str) -> tuple[int, tuple[int, ...]]:
@@ -179,6 +182,16 @@ def calls_per_sample(step: Callable[[], Any], sample_time: float = SAMPLE_TIME) 
                 break
         _NUMBER[id(step)] = max(1, int(sample_time / (elapsed / k)))
     return _NUMBER[id(step)]
+
+
+def per_call_timer(batch: int) -> Callable[[], float]:
+    """A clock for asv's ``timer`` attribute that reads ``time.perf_counter() / batch``: a timed
+    call that runs the step ``batch`` times then measures seconds per call of the step."""
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    if batch == 1:
+        return time.perf_counter
+    return lambda: time.perf_counter() / batch
 
 
 # -- GPU memory -----------------------------------------------------------------------------

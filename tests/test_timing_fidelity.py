@@ -41,3 +41,9 @@ def test_case_option_is_validated(fidelity, capsys):
         fidelity.main(["--case", "tikhonov,numpy,cpu", "--in-process", "2", "--machine", "m"])
     assert exc.value.code == 2
     assert "7 fields" in capsys.readouterr().err
+
+
+def test_timeit_in_a_fresh_process_times_the_prepared_case(fidelity):
+    # the child imports this script and the harness from the checkout (it once pointed at an old layout)
+    seconds = fidelity.timeit_fresh(("tikhonov", "numpy", "cpu", "float64", "16", "eager", "forward"), repeat=2)
+    assert math.isfinite(seconds) and 0 < seconds < 0.1
