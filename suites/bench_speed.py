@@ -31,7 +31,7 @@ class _Speed:
 
     def setup(self, input_dir, *case):
         # asv_runner re-runs setup (its own and this one) before every timed call, and what runs
-        # there slows a µs-scale call that follows (1.3-1.5x for a 5 µs case: docs/speed.md,
+        # there slows a µs-scale call that follows (1.3-1.8x for µs-scale cases: docs/speed.md,
         # "µs-scale cases"): once a case is set up, return at once, and time the calls in batches
         if self.__dict__.get("_ready") == case:
             return
