@@ -21,13 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from matloss.instructions import fixed_layout_prefix  # noqa: E402  (imports no framework)
 DEFAULT = ["det,torch,128,eager", "condition_number,tensorflow,128,eager", "logdet_naive,jax,128,eager"]
 
 CHILD = """
@@ -54,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--processes and --repeats must be >= 2")
     prefix, env = [], dict(os.environ)
     if ns.fixed_layout:
-        if shutil.which("setarch") is None:
+        prefix, env = fixed_layout_prefix(), {**env, "PYTHONHASHSEED": "0"}
+        if not prefix:
             ap.error("--fixed-layout: setarch (util-linux) is not installed")
-        prefix, env = [shutil.which("setarch"), os.uname().machine, "-R"], {**env, "PYTHONHASHSEED": "0"}
     for case in ns.case or DEFAULT:
         if len(case.split(",")) != 4:
             ap.error(f"--case: loss,framework,shape,mode, got {case!r}")

@@ -113,7 +113,7 @@ def paired_in_process(case: tuple[str, ...], pairs: int) -> tuple[float, float, 
 
     *params, which = case
     module_name, class_name, _ = BENCH[which].split(".")
-    klass = getattr(importlib.import_module(f"suites.{module_name}"), class_name)  # noqa: the suites of this checkout
+    klass = getattr(importlib.import_module(f"suites.{module_name}"), class_name)
     idx = [tuple(p) for p in _product(klass.params)].index(tuple(params))
     bench = get_benchmark_from_name(str(ROOT / "suites"), f"{BENCH[which]}-{idx}", extra_params={})
     with tempfile.TemporaryDirectory(prefix="matloss-fidelity-") as input_dir:

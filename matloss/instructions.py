@@ -204,8 +204,14 @@ def _command(valgrind: bool, out_dir: Path, case_file: Path) -> list[str]:
 
     vg = [valgrind_path(), "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=yes", f"--callgrind-out-file={out_dir}/cg.%p",
           "--separate-threads=no", "--dump-line=no", "--dump-instr=no", "--compress-strings=no", "--compress-pos=no", "--quiet"]
+    return fixed_layout_prefix() + vg + py
+
+
+def fixed_layout_prefix() -> list[str]:
+    """The command prefix that starts a process with address randomisation off (``setarch -R``);
+    empty where util-linux's ``setarch`` is missing."""
     setarch = shutil.which("setarch")
-    return ([setarch, os.uname().machine, "-R"] if setarch else []) + vg + py
+    return [setarch, os.uname().machine, "-R"] if setarch else []
 
 
 @dataclass
