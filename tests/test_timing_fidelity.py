@@ -46,4 +46,4 @@ def test_case_option_is_validated(fidelity, capsys):
 def test_timeit_in_a_fresh_process_times_the_prepared_case(fidelity):
     # the child imports this script and the harness from the checkout (it once pointed at an old layout)
     seconds = fidelity.timeit_fresh(("tikhonov", "numpy", "cpu", "float64", "16", "eager", "forward"), repeat=2)
-    assert math.isfinite(seconds) and 0 < seconds < 0.1
+    assert math.isfinite(seconds) and seconds > 0
