@@ -6,6 +6,8 @@ Prints asv's own comparison of the two sets (``asv compare``'s table, through as
 ``Compare.print_table``: the CLI only compares two *commits*, and both runs here are one commit),
 then, over the timing cases slower than ``--min-time`` seconds in both runs, the distribution of
 the median ratio run2/run1 and every case off by more than ``--tolerance``. Exit status 1 if any.
+Each run's steadiness (:mod:`matloss.steadiness`: the machine's level over the run, read from
+its raw and relative times) comes first: two runs on an unsteady machine are not expected to agree.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from asv.config import Config
 from asv.results import Results
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from matloss import steadiness  # noqa: E402
 
 
 def resultset(res: Results):
@@ -32,8 +37,7 @@ def resultset(res: Results):
 
 
 #: each relative-time benchmark and the timing benchmark of the same parameters
-RELATIVE = {"bench_speed.ForwardRelative.track_forward_relative": "bench_speed.Forward.time_forward",
-            "bench_speed.BackwardRelative.track_backward_relative": "bench_speed.Backward.time_backward"}
+RELATIVE = steadiness.PAIRS
 
 
 def medians(res: Results, keys=None) -> dict[str, float]:
@@ -70,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         conf = Config.load(ns.config)
         Compare.print_table(conf, r1.commit_hash, r2.commit_hash, factor=1 + ns.tolerance, split=True,
                             resultset_1=resultset(r1), resultset_2=resultset(r2), only_changed=True, sort="ratio")  # fmt: skip
+    for name, path in (("run1", ns.run1), ("run2", ns.run2)):
+        level = steadiness.of_file(path)
+        print(f"\n{name}: " + (level.describe() if level else "no relative time: the machine's level over the run is unknown"), end="")
+    print()
     t1, t2 = medians(r1), medians(r2)
     if ns.channel == "time":
         m1, m2 = t1, t2

@@ -50,6 +50,7 @@ BAD = [
     (["compare", "--dtype", "float16"], "--dtype", "unknown dtype"),
     (["bench", "no-such-commit-xyz"], "COMMIT", "unknown commit"),
     (["overhead", "-n", "0"], "-n", ">= 1"),
+    (["steadiness", "--machine", "no-such-machine"], "--machine", "no results"),
     (["nosuchcommand"], "COMMAND", "invalid choice"),
 ]
 

@@ -424,7 +424,7 @@ def test_alerts_command_reads_the_committed_history(capsys):
 
     assert main(["alerts", "--metric", "time", "--machine", "vm-amd-epyc-2cpu", "--limit", "2"]) == 0
     out = capsys.readouterr().out
-    assert "time series over 7 commits of vm-amd-epyc-2cpu" in out
+    assert "time series over 8 commits of vm-amd-epyc-2cpu" in out
     assert main(["alerts", "--machine", "nope"]) == 2
     assert "--machine nope: no results" in capsys.readouterr().err
 
@@ -459,3 +459,9 @@ def test_an_alert_says_whether_the_code_changed_between_its_commits(tmp_path, ca
     assert same and all("same code" in ln for ln in same)
     assert f"{len(same)} of them between commits with the same code" in lines[1]
     assert not any("same code" in ln for ln in lines if "456685d5 -> 6c54a063" in ln)
+    # 6c54a063's run read UNSTEADY (matloss.steadiness): a step beside it is marked; fa5d83e7's and
+    # 456685d5's runs predate relative time and carry no reading, so a step between them is not
+    beside = [ln for ln in lines if "6c54a063" in ln and " -> " in ln]
+    assert all("unsteady" in ln for ln in beside) and not any("unsteady" in ln for ln in same)
+    if beside:
+        assert any(ln.endswith("its times carry the machine's level") for ln in lines[:4])
