@@ -21,6 +21,12 @@ SUBSET = (r"bench_speed\.(Forward\.time_forward|Backward\.time_backward|ForwardR
           r"|BackwardRelative\.track_backward_relative)\('[^']*', '[^']*', 'cpu', 'float64', '128', '[^']*'\)")
 
 
+#: minutes spent re-timing the cases timed off the machine's level when a run reads UNSTEADY
+#: (``matloss bench --retime``; docs/speed.md "Was the machine steady?"), default run and --full:
+#: re-timing took 1.3-3.5 min for 100-300 cases of the full grid (docs/measurements.md)
+RETIME_MINUTES = {False: 2.0, True: 10.0}
+
+
 @dataclass
 class Report:
     """What each step found, and where its output is, for the closing summary."""
@@ -44,7 +50,7 @@ def _step(k: int, total: int, title: str, fn: Callable[[], None], report: Report
 def run(full: bool = False, log=sys.stdout) -> int:
     import pandas as pd
 
-    from . import accuracy, asv_run, compare, dashboard, findings
+    from . import accuracy, asv_run, compare, dashboard, findings, steadiness
     from .gate_accuracy import baseline_path, compare_accuracy
     from .report import accuracy_pages
 
@@ -70,10 +76,14 @@ def run(full: bool = False, log=sys.stdout) -> int:
 
     def do_speed() -> None:
         bench = [] if full else [SUBSET]
-        rc, written = asv_run.run_commits(["HEAD"], bench=bench, log=log)
+        rc, written = asv_run.run_commits(["HEAD"], bench=bench, retime=RETIME_MINUTES[full], log=log)
         speed_status["rc"] = rc
         report.lines.append(f"speed: asv exited {rc} ({'every case' if full else 'the subset'}); results: "
                             + ", ".join(str(p.relative_to(paths.root())) for p in written))  # fmt: skip
+        for path in written:
+            level = steadiness.of_file(path)
+            if level is not None:
+                report.lines.append(f"speed: {level.describe()}")
 
     def do_publish() -> None:
         index = dashboard.publish(log=log)

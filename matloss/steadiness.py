@@ -8,11 +8,11 @@ spread over the whole run, at no extra cost.
 
 A run is *steady* when at most :data:`MAX_OFF_LEVEL` of its readings lie more than
 :data:`LEVEL_TOLERANCE` from their median: when more of its cases were timed away from the
-machine's usual level, its raw times cannot agree with another run's on 90 % of the cases within
-10 % (the repeatability target the suites are held to), whatever the code does. Measured on this
+machine's usual level, its raw times cannot be expected to agree with another run's on 90 % of
+the cases within 10 % (the repeatability target the suites are held to). Measured on this
 project's shared VM (docs/measurements.md, 2026-12-07 "a steady machine"): runs on a steady
 machine had 4-6 % of their readings off level; runs while it switched between speed levels
-26-67 %. ``matloss bench`` prints it after each run, ``matloss steadiness`` lists it per
+12-67 %. ``matloss bench`` prints it after each run, ``matloss steadiness`` lists it per
 committed run, and ``matloss alerts`` marks a time step at or beside an unsteady run.
 
 The reading needs the relative channel (CPU cases whose raw time is at least :data:`MIN_TIME`);
