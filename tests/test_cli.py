@@ -49,6 +49,8 @@ BAD = [
     (["compare", "--loss", "nosuch"], "--loss", "unknown loss"),
     (["compare", "--dtype", "float16"], "--dtype", "unknown dtype"),
     (["bench", "no-such-commit-xyz"], "COMMIT", "unknown commit"),
+    (["bench", "HEAD", "--retime", "-1"], "--retime", ">= 0"),
+    (["bench", "HEAD", "--retime", "soon"], "--retime", "must be a number"),
     (["overhead", "-n", "0"], "-n", ">= 1"),
     (["steadiness", "--machine", "no-such-machine"], "--machine", "no results"),
     (["nosuchcommand"], "COMMAND", "invalid choice"),
