@@ -150,23 +150,21 @@ def run_commits(
             try:
                 env = dict(os.environ, PYTHONPATH=str(tree), ASV_PYTHONPATH=str(tree))
                 check_import_path(tree, env)
-                cmd = [sys.executable, "-m", "asv", "run", "--config", str(config), "--python=same",
-                       "--set-commit-hash", sha, "--machine", machine]  # fmt: skip
+                base = [sys.executable, "-m", "asv", "run", "--config", str(config), "--python=same",
+                        "--set-commit-hash", sha, "--machine", machine]  # fmt: skip
                 if quick:
-                    cmd.append("--quick")
+                    base.append("--quick")
                 if launch_method:
-                    cmd += ["--launch-method", launch_method]
-                for regex in bench:
-                    cmd += ["-b", regex]
-                cmd += list(extra)
+                    base += ["--launch-method", launch_method]
+                base += list(extra)
+                cmd = base + [a for regex in bench for a in ("-b", regex)]
                 subject = git("log", "-1", "--format=%h %s", sha)
                 print(f"[bench] {subject[:100]}\n[bench] $ asv {' '.join(cmd[3:])}", file=log, flush=True)
                 t0 = time.monotonic()
                 rc = subprocess.run(cmd, env=env, cwd=paths.root()).returncode
                 print(f"[bench] {sha[:8]}: asv exited {rc} after {(time.monotonic() - t0) / 60:.1f} min", file=log, flush=True)
                 status = max(status, rc)  # 2: some benchmark failed (its result is recorded as failed); go on
-                if retime > 0 and not quick:
-                    base = [c for i, c in enumerate(cmd) if c != "-b" and (i == 0 or cmd[i - 1] != "-b")]
+                if retime > 0 and not quick:  # the same command, with its own -b selection
                     status = max(status, retime_off_level(base, env, results / machine, sha, retime * 60, log))
             finally:
                 subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=paths.root(), capture_output=True)

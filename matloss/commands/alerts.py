@@ -40,13 +40,18 @@ def run(ns) -> int:
         print(f"{same} of them between commits with the same code ({', '.join(alerts.CODE_PATHS)} unchanged): "
               "the machine or the environment moved, not the code")
     # a time step at or beside a run taken while the machine switched speed levels is suspect
-    unsteady = steadiness.unsteady_commits(machine_dir) if ns.metric != "instructions" else set()
-    shaky = sum(bool({a.previous, a.commit} & unsteady) for a in found)
+    timed = ns.metric != "instructions"
+    unsteady = steadiness.unsteady_commits(machine_dir) if timed else set()
+
+    def beside_unsteady(a: alerts.Alert) -> bool:
+        return bool({a.previous, a.commit} & unsteady)
+
+    shaky = sum(map(beside_unsteady, found))
     if shaky:
         print(f"{shaky} of them at or beside a run taken on an UNSTEADY machine (`matloss steadiness`): "
               "its times carry the machine's level")
     for a in sorted(found, key=lambda a: -a.ratio)[: ns.limit]:
         tag = {False: "same code", True: "", None: "code ?"}[a.code_changed]
-        level = ("unsteady  " if {a.previous, a.commit} & unsteady else " " * 10) if ns.metric != "instructions" else ""
+        level = f"{'unsteady' if beside_unsteady(a) else '':10}" if timed else ""
         print(f"  {a.ratio:6.3f}x  {a.previous[:8]} -> {a.commit[:8]}  {tag:9}  {level}{a.name}")
     return 0
