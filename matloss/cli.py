@@ -48,10 +48,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     for k, v in SINGLE_THREAD_ENV.items():
         os.environ.setdefault(k, v)
     parser = build_parser()
+    # what follows a bare ``--`` goes to the tool a command wraps (``bench``: asv run) untouched:
+    # argparse would hand it to the nearest positional argument (``bench``'s commits)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tail: list[str] | None = None
+    if "--" in argv:
+        at = argv.index("--")
+        argv, tail = argv[:at], argv[at + 1:]
     try:
         ns = parser.parse_args(argv)
     except SystemExit as exc:  # a bad argument (exit 2, its one line already printed) or --help (0)
         return int(exc.code or 0)
+    if tail is not None:
+        if not hasattr(ns, "passthrough"):
+            print(f"matloss {ns.command}: error: argument --: this command passes nothing on, got {' '.join(tail)!r}", file=sys.stderr)
+            return 2
+        ns.passthrough = tail
     try:
         return int(ns._run(ns) or 0)
     except UsageError as exc:  # a bad value found before any work started

@@ -51,6 +51,7 @@ BAD = [
     (["bench", "no-such-commit-xyz"], "COMMIT", "unknown commit"),
     (["bench", "HEAD", "--retime", "-1"], "--retime", ">= 0"),
     (["bench", "HEAD", "--retime", "soon"], "--retime", "must be a number"),
+    (["steadiness", "--", "-x"], "--", "passes nothing on"),
     (["overhead", "-n", "0"], "-n", ">= 1"),
     (["steadiness", "--machine", "no-such-machine"], "--machine", "no results"),
     (["nosuchcommand"], "COMMAND", "invalid choice"),
@@ -65,6 +66,18 @@ def test_a_bad_argument_is_one_line_exit_2(argv, arg, problem, capsys):
     assert len(lines) == 1, err
     assert arg in lines[0] and problem in lines[0], lines[0]
     assert "Traceback" not in err and not out
+
+
+def test_what_follows_a_bare_double_dash_goes_to_asv_run(monkeypatch):
+    from matloss import asv_run
+
+    calls = []
+    monkeypatch.setattr(asv_run, "run_commits", lambda commits, **kw: calls.append((commits, kw)) or (0, []))
+    assert main(["bench", "-b", "^x$", "HEAD", "--", "--show-stderr", "-e"]) == 0
+    assert main(["bench", "HEAD", "HEAD~1"]) == 0
+    (c1, k1), (c2, k2) = calls
+    assert c1 == ["HEAD"] and k1["bench"] == ["^x$"] and k1["extra"] == ["--show-stderr", "-e"]
+    assert c2 == ["HEAD", "HEAD~1"] and k2["extra"] == []
 
 
 def test_a_bad_argument_from_the_shell_has_no_traceback():

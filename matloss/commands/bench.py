@@ -22,7 +22,7 @@ def add_arguments(p) -> None:
     p.add_argument("--retime", type=_args.float_at_least(0.0), default=0.0, metavar="MINUTES",
                    help="when a run reads UNSTEADY (matloss steadiness), time its cases timed off the machine's level "
                         "again, for up to MINUTES (default 0: never)")
-    p.add_argument("asv_args", nargs="*", metavar="-- ASV_ARGS", help="options for asv run, after --")
+    p.set_defaults(passthrough=[])  # what follows a bare -- (matloss.cli): options for asv run
 
 
 def run(ns) -> int:
@@ -37,7 +37,7 @@ def run(ns) -> int:
         except subprocess.CalledProcessError:
             raise UsageError(f"argument COMMIT: unknown commit {c!r}") from None
     status, written = asv_run.run_commits(ns.commits, bench=ns.bench, quick=ns.quick, machine=ns.machine,
-                                          launch_method=ns.launch_method, extra=ns.asv_args, retime=ns.retime)  # fmt: skip
+                                          launch_method=ns.launch_method, extra=ns.passthrough, retime=ns.retime)  # fmt: skip
     for path in written:
         print(f"[bench] results: {os.path.relpath(path, Path.cwd())}")
         level = steadiness.of_file(path)
