@@ -172,16 +172,27 @@ def run_commits(
     return status, written
 
 
-#: off-level cases timed again per asv invocation (the budget is checked between invocations)
+#: off-level cases timed again per asv invocation at most; the first invocation takes a quarter
+#: of it, to learn what a case costs, and each later one as many as the budget has time left for
 RETIME_CHUNK = 100
 
 
+def retime_chunk(elapsed_s: float, done: int, budget_s: float) -> int:
+    """How many cases the next ``asv run -b ...`` of :func:`retime_off_level` may time: a quarter
+    of :data:`RETIME_CHUNK` first (nothing is known of the cost yet), then as many as fit in what is
+    left of ``budget_s`` at the seconds per case measured so far (``elapsed_s`` over ``done`` cases,
+    each invocation's start-up included, so the estimate errs long), at most :data:`RETIME_CHUNK`."""
+    if done == 0:
+        return max(1, RETIME_CHUNK // 4) if budget_s > elapsed_s else 0
+    return max(0, min(RETIME_CHUNK, int((budget_s - elapsed_s) * done / elapsed_s))) if elapsed_s > 0 else RETIME_CHUNK
+
+
 def retime_off_level(cmd: Sequence[str], env: dict[str, str], machine_dir: Path, sha: str, budget_s: float, log=None) -> int:
-    """Time again, with ``cmd`` (an ``asv run`` command without ``-b``) in chunks of
-    :data:`RETIME_CHUNK`, the cases of ``sha``'s run that were timed off the machine's level
-    (:func:`matloss.steadiness.off_level`, farthest first), while the run reads UNSTEADY and
-    ``budget_s`` seconds have not passed; each case at most once. asv replaces just the selected
-    cases' results and keeps the rest. Returns asv's worst exit status (0 if nothing ran)."""
+    """Time again, with ``cmd`` (an ``asv run`` command without ``-b``) in chunks sized by
+    :func:`retime_chunk`, the cases of ``sha``'s run that were timed off the machine's level
+    (:func:`matloss.steadiness.off_level`, farthest first), while the run reads UNSTEADY and a
+    chunk fits in what is left of ``budget_s`` seconds; each case at most once. asv replaces just
+    the selected cases' results and keeps the rest. Returns asv's worst exit status (0 if nothing ran)."""
     from . import steadiness
 
     log = log or sys.stdout
@@ -196,8 +207,9 @@ def retime_off_level(cmd: Sequence[str], env: dict[str, str], machine_dir: Path,
     if first is None or first.steady:
         return 0
     level = first
-    while time.monotonic() - t0 < budget_s and level is not None and not level.steady:
-        todo = [c for c in steadiness.off_level(data) if c not in tried][:RETIME_CHUNK]
+    while level is not None and not level.steady:
+        size = retime_chunk(time.monotonic() - t0, len(tried), budget_s)
+        todo = [c for c in steadiness.off_level(data) if c not in tried][:size]
         if not todo:
             break
         tried.update(todo)

@@ -134,11 +134,12 @@ def test_timing_again_brings_an_unsteady_run_to_its_level_each_case_once(tmp_pat
     d, log, cmd = _unsteady_run(tmp_path, refs)
     monkeypatch.setattr(asv_run, "RETIME_CHUNK", 50)
     assert asv_run.retime_off_level(cmd, dict(os.environ), d, "ab" * 20, 600) == 0
-    # 120 of 400 off level; after two chunks 20 of 400 are left (5 %): steady, so it stops
-    assert [int(x) for x in log.read_text().split()] == [50, 50]
+    # 120 of 400 off level; a first chunk of a quarter, then full ones: after three chunks 8 of
+    # 400 are left (2 %): steady, so it stops
+    assert [int(x) for x in log.read_text().split()] == [12, 50, 50]
     after = steadiness.of_file(next(d.glob("*.json")))
-    assert after.off_level == pytest.approx(0.05) and after.steady
-    assert "timed again 100 cases" in capsys.readouterr().out
+    assert after.off_level == pytest.approx(0.02) and after.steady
+    assert "timed again 112 cases" in capsys.readouterr().out
 
 
 def test_a_case_that_stays_off_level_is_timed_again_once(tmp_path, monkeypatch):
@@ -148,8 +149,29 @@ def test_a_case_that_stays_off_level_is_timed_again_once(tmp_path, monkeypatch):
     monkeypatch.setattr(asv_run, "RETIME_CHUNK", 50)
     env = dict(os.environ, FAKE_ASV_STAYS_OFF="1")  # the machine stays off its level
     assert asv_run.retime_off_level(cmd, env, d, "ab" * 20, 600) == 0
-    assert [int(x) for x in log.read_text().split()] == [50, 50, 20]  # each of the 120 once, then it stops
+    assert [int(x) for x in log.read_text().split()] == [12, 50, 50, 8]  # each of the 120 once, then it stops
     assert not steadiness.of_file(next(d.glob("*.json"))).steady
+
+
+def test_the_chunks_fit_the_budget_at_the_cost_measured_so_far(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from matloss import asv_run
+
+    assert asv_run.retime_chunk(0, 0, 600) == asv_run.RETIME_CHUNK // 4  # cost unknown: a quarter
+    assert asv_run.retime_chunk(30, 25, 600) == asv_run.RETIME_CHUNK  # plenty left: a full chunk
+    assert asv_run.retime_chunk(540, 400, 600) == 44  # 60 s left at 1.35 s a case
+    assert asv_run.retime_chunk(599, 400, 600) == 0 and asv_run.retime_chunk(700, 400, 600) == 0
+    assert asv_run.retime_chunk(0, 0, 0) == 0
+    # the whole loop on a clock that the stand-in advances by 1 s per case it times: the machine
+    # stays off its level, so only the budget (60 s) stops it, and the last chunk is cut to fit
+    d, log, cmd = _unsteady_run(tmp_path, [2e-3] * 100 + [3.2e-3] * 60)
+    monkeypatch.setattr(asv_run, "RETIME_CHUNK", 40)
+    clock = SimpleNamespace(monotonic=lambda: float(sum(int(x) for x in log.read_text().split())) if log.exists() else 0.0)
+    monkeypatch.setattr(asv_run, "time", clock)
+    env = dict(os.environ, FAKE_ASV_STAYS_OFF="1")
+    assert asv_run.retime_off_level(cmd, env, d, "ab" * 20, 60) == 0
+    assert [int(x) for x in log.read_text().split()] == [10, 40, 10]  # 60 cases in 60 s, not 90
 
 
 def test_timing_again_stops_at_the_budget_and_leaves_a_steady_run_alone(tmp_path):
