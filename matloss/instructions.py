@@ -58,9 +58,10 @@ from pathlib import Path
 
 from .threads import SINGLE_THREAD_ENV
 
-#: the sizes of the channel: the timing grid's small and middle single-problem sizes (n = 512 and
-#: the batched shape would more than double the batch under valgrind for little information: the
-#: counts of a loss scale smoothly with n)
+#: the sizes of the channel: n = 128, the size of the main job's subset and of the pull-request
+#: gates; a loss's count scales smoothly with n, and each further size would add as many
+#: instrumented calls again to a channel that already takes most of its 15 minutes
+#: (docs/instructions.md, "What is counted")
 SHAPES = ("128",)
 DTYPES = ("float64",)
 #: two counts of one case further apart than this (relative) make it nondeterministic
