@@ -84,8 +84,15 @@ def machine_name() -> str:
     return name
 
 
-def register_machine(name: str, config: Path) -> None:
-    """Register ``name`` with asv, its fields filled in from this machine (so asv asks nothing)."""
+def register_machine(name: str) -> None:
+    """Register ``name`` with asv (``~/.asv-machine.json``), every field filled in from this machine.
+
+    Written whole with asv's own ``MachineCollection``: ``asv machine --yes --os ... --arch ...``
+    keeps only the fields that differ from its defaults, so on a machine with no entry yet it left
+    out ``os``, ``arch`` and ``num_cpu``, and the results files it stamped lacked them (a plain
+    ``asv publish`` then splits one machine's graphs by ``os``)."""
+    from asv.machine import MachineCollection
+
     try:
         pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
         ram = f"{pages * size / 2**30:.0f}GB"
@@ -93,10 +100,8 @@ def register_machine(name: str, config: Path) -> None:
         ram = ""
     gpus = gpu_models()
     cpu = f"{cpu_model()} ({os.cpu_count()} cores)" + (f"; GPU: {', '.join(gpus)}" if gpus else "")
-    cmd = [sys.executable, "-m", "asv", "machine", "--config", str(config), "--yes", "--machine", name,
-           "--os", f"{platform.system()} {platform.release()}", "--arch", platform.machine(),
-           "--cpu", cpu, "--num_cpu", str(os.cpu_count()), "--ram", ram]  # fmt: skip
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    MachineCollection.save(name, {"machine": name, "os": f"{platform.system()} {platform.release()}",
+                                  "arch": platform.machine(), "cpu": cpu, "num_cpu": str(os.cpu_count()), "ram": ram})
 
 
 def has_gpu() -> bool:
@@ -134,7 +139,7 @@ def run_commits(
     """
     config = Path(config or paths.root() / "asv.conf.json")
     machine = machine or machine_name()
-    register_machine(machine, config)
+    register_machine(machine)
     if launch_method is None and has_gpu():
         launch_method = "spawn"
     bench = list(bench) or ([] if has_gpu() else [CPU_ONLY])

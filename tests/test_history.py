@@ -107,3 +107,25 @@ def test_a_machine_whose_runs_record_different_fields_publishes_one_series(tmp_p
     assert not [p for p in graphs if "arch-" in str(p.relative_to(html)) or "os-" in str(p.relative_to(html))]
     index = json.loads((html / "index.json").read_text())
     assert "arch" not in index["params"]
+
+
+def test_a_machine_registered_on_a_fresh_home_records_every_field(tmp_path, monkeypatch):
+    """``asv machine --yes --os ...`` keeps only the fields that differ from its defaults, so a first
+    registration lacked ``os``/``arch``/``num_cpu``; matloss writes the whole entry, and asv reads
+    every field back as the machine a run is stamped with."""
+    import os
+    import platform
+
+    from asv.machine import Machine
+
+    from matloss import asv_run
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    asv_run.register_machine("box")
+    got = json.loads((tmp_path / ".asv-machine.json").read_text())["box"]
+    assert set(got) == {name for name, _ in Machine.fields}
+    assert (got["arch"], got["num_cpu"]) == (platform.machine(), str(os.cpu_count()))
+    assert got["os"].startswith(platform.system())
+    assert Machine.load(machine_name="box").__dict__ == got
+    asv_run.register_machine("other")  # a second machine leaves the first as it was
+    assert json.loads((tmp_path / ".asv-machine.json").read_text())["box"] == got
