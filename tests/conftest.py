@@ -16,6 +16,23 @@ def _exact_cache(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _cpus_left_as_they_were():
+    """A test that imports ``suites`` in pytest's own process pins that process, every thread of it and
+    every process it starts later to one CPU (``suites/_cpus.py``, as in an asv benchmark process);
+    left so, the rest of the session, of both pytest-xdist workers where both import it, would share
+    that one core. Each test's end puts every thread back on the CPUs the process had before it."""
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    yield
+    if before is None or os.sched_getaffinity(0) == before:
+        return
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), before)
+        except ProcessLookupError:  # the thread ended meanwhile
+            pass
+
+
+@pytest.fixture(autouse=True)
 def _fresh_implementations_under_mutmut():
     """Under mutation testing (``./dev mutate``), each test builds the framework implementations anew.
 

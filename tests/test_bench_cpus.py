@@ -20,10 +20,10 @@ CHILD = """
 import json, os, sys, threading, time
 sys.path.insert(0, {root!r})
 stop = threading.Event()
-early = threading.Thread(target=stop.wait)  # a pool started before the suites are imported
+early = threading.Thread(target=stop.wait, daemon=True)  # a pool started before the suites (daemon: a failed import ends the process)
 early.start()
 import suites  # pins, as in every asv benchmark process
-late = threading.Thread(target=stop.wait)
+late = threading.Thread(target=stop.wait, daemon=True)
 late.start()
 time.sleep(0.05)
 masks = {{tid: sorted(os.sched_getaffinity(int(tid))) for tid in os.listdir("/proc/self/task")}}
@@ -36,7 +36,8 @@ def _child(value: str | None) -> dict[str, list[int]]:
     env = {k: v for k, v in os.environ.items() if k != "MATLOSS_BENCH_CPUS"}
     if value is not None:
         env["MATLOSS_BENCH_CPUS"] = value
-    out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT))], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT))], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -68,3 +69,28 @@ def test_the_spec_is_read_as_a_list_of_cpus_and_ranges():
         with pytest.raises(ValueError, match=problem) as err:
             bench_cpus(bad)
         assert str(err.value).startswith("MATLOSS_BENCH_CPUS: ")
+
+
+def test_a_test_that_imports_the_suites_leaves_pytest_on_all_its_cpus(tmp_path):
+    """Importing ``suites`` pins the importing process; in pytest's own process that would put the
+    rest of the session on one core. The project's conftest puts it back after each test: an inner
+    pytest session with that conftest, where one test imports the suites and the next reads its CPUs."""
+    if len(ALLOWED) < 2:
+        pytest.skip("one CPU: pinning changes nothing here")
+    (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
+    (tmp_path / "test_inner.py").write_text(f"""
+import os, sys
+sys.path.insert(0, {str(ROOT)!r})
+ALL = set({ALLOWED!r})
+
+def test_1_import_pins():
+    import suites  # noqa: F401
+    assert os.sched_getaffinity(0) == {{{ALLOWED[-1]}}}
+
+def test_2_the_next_test_runs_on_every_cpu():
+    assert os.sched_getaffinity(0) == ALL
+""")
+    env = {k: v for k, v in os.environ.items() if k not in ("MATLOSS_BENCH_CPUS", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path)],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 0 and "2 passed" in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import ctypes.util
+import json
 import math
 import os
 import shutil
