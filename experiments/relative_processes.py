@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from matloss.instructions import fixed_layout_prefix  # noqa: E402  (imports no framework)
+
 DEFAULT = ["det,torch,128,eager", "condition_number,tensorflow,128,eager", "logdet_naive,jax,128,eager"]
 
 CHILD = """
