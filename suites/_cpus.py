@@ -46,8 +46,13 @@ def pin_bench_cpus(spec: str | None = None) -> set[int] | None:
     """Run this process, every thread it has and every one it starts later on :func:`bench_cpus`;
     returns them (None: not pinned)."""
     cpus = bench_cpus(spec)
-    if cpus is None:
-        return None
+    if cpus is not None:
+        pin_threads(cpus)
+    return cpus
+
+
+def pin_threads(cpus: set[int]) -> None:
+    """Put this process and every thread it has on ``cpus`` (threads it starts later inherit them)."""
     try:
         threads = [int(t) for t in os.listdir("/proc/self/task")]
     except OSError:
@@ -57,4 +62,3 @@ def pin_bench_cpus(spec: str | None = None) -> set[int] | None:
             os.sched_setaffinity(tid, cpus)
         except ProcessLookupError:  # it ended meanwhile
             pass
-    return cpus

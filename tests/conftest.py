@@ -23,13 +23,20 @@ def _cpus_left_as_they_were():
     that one core. Each test's end puts every thread back on the CPUs the process had before it."""
     before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     yield
-    if before is None or os.sched_getaffinity(0) == before:
-        return
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            os.sched_setaffinity(int(tid), before)
-        except ProcessLookupError:  # the thread ended meanwhile
-            pass
+    if before is not None and os.sched_getaffinity(0) != before:
+        _suites_cpus().pin_threads(before)
+
+
+def _suites_cpus():
+    """``suites/_cpus.py`` alone: importing it through the package would run ``suites/__init__.py``, which pins."""
+    import importlib.util
+
+    from matloss import paths
+
+    spec = importlib.util.spec_from_file_location("_cpus_alone", paths.root() / "suites" / "_cpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(autouse=True)
