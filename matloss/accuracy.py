@@ -354,6 +354,19 @@ def _first_bad_kappa(g: pd.DataFrame) -> float:
     return float(bad["kappa"].min()) if len(bad) else math.nan
 
 
+def derived_excess(R: pd.Series, n: int, kappa: pd.Series, slope: float) -> pd.Series:
+    """Rule 2's view of each case (docs/gates.md): ``E = max(R / D, 1)`` with ``D = max(1, (n + κ)^(s − 1))``.
+
+    ``R = err / (u·(n + κ))`` prices an error against slope 1; ``D`` is the catalog's derived error
+    ``u·(n + κ)^s`` for this form (slope ``s``) in R's units, so ``E`` is the part of the error above
+    what the form is derived to make. For ``s ≤ 1`` (every stable form) ``D = 1`` and ``E = max(R, 1)``;
+    for the naive forms whose error grows faster (``s = 2``: the explicit inverse) errors below
+    ``u·κ²`` are their rounding by design and read 1, whatever factor lies between two hosts' roundings.
+    """
+    d = np.maximum(1.0, (n + kappa.astype(float)) ** (slope - 1)) if slope > 1 else 1.0  # False for NaN: D = 1
+    return np.maximum(R.astype(float) / d, 1.0)
+
+
 def _cell_summary(g: pd.DataFrame) -> dict:
     spec = get_loss(g["loss"].iloc[0])
     u = float(g["u"].iloc[0]) if "u" in g else unit_roundoff(g["dtype"].iloc[0])
@@ -387,6 +400,10 @@ def _cell_summary(g: pd.DataFrame) -> dict:
         "n_unrepresentable": int((g["status"] == "unrepresentable").sum()),
         "version": g["version"].iloc[0],
     }
+    for what, rows, slope in (("value", ok, out["expected_slope_value"]), ("grad", wp, out["expected_slope_grad"])):
+        e = derived_excess(rows[f"R_{what}"], n, rows["kappa_true"], slope).dropna() if len(rows) else pd.Series(dtype=float)
+        out[f"median_E_{what}"] = e.median() if len(e) else math.nan
+        out[f"p90_E_{what}"] = e.quantile(0.9) if len(e) else math.nan
     if kappa_axis:
         by_decade = ok.groupby("kappa_decade").agg(k=("kappa_true", "median"), e=("value_error", "median"))
         g_decade = wp.groupby("kappa_decade").agg(k=("kappa_true", "median"), e=("grad_error", "median"))

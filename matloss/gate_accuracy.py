@@ -3,8 +3,10 @@
 The rules (docs/gates.md):
 
 1. ``max R > 30`` (value or gradient) where the loss is defined;
-2. median or p90 R more than 4x the baseline's for the same cell, R values below 1 counting as 1
-   (an error below u·(n + κ) is at rounding level: a factor among such values is luck);
+2. median or p90 of E more than 4x the baseline's for the same cell, over the cases that returned
+   finite numbers, where ``E = max(R / D, 1)`` and ``D = max(1, (n + κ)^(s − 1))`` is the error the
+   catalog derives for the form (slope ``s``) in R's units: an error below it is rounding by design
+   (below u·(n + κ) for every stable form), and a factor among such values is luck;
 3. on the κ axis, in float64, the fitted slope of the value or of the gradient error more than 0.3
    away from the slope the catalog derives for the loss (``spec.expected_value_slope`` /
    ``expected_grad_slope``); float32's κ range (to 1e6, fitted from κ ≥ 10 n) is too short to fit;
@@ -124,15 +126,54 @@ def compare_accuracy(baseline: pd.DataFrame, current: pd.DataFrame) -> tuple[lis
                 if regression:
                     detail += f" (baseline {int(_num(b[_count_col(rule)]))})"
             out.append(Violation(cell, rule, detail + ("" if regression else " (as in the baseline)"), regression))
-        for stat in ("median_R_value", "p90_R_value", "median_R_grad", "p90_R_grad"):
+        for stat in rule2_stats(b, row):
             now_v, base_v = _num(row.get(stat)), _num(b.get(stat))
             if now_v > R_FACTOR * max(base_v, R_FLOOR):  # False where either is NaN
                 out.append(Violation(cell, f"{stat} > {R_FACTOR:g}x baseline", f"{now_v:.3g} vs {base_v:.3g}", True))
     return out, notes
 
 
+def rule2_stats(base: pd.Series, current: pd.Series) -> tuple[str, ...]:
+    """The statistics rule 2 compares: those of E, the error above the form's derived error
+    (``matloss.accuracy.derived_excess``), where both summaries have them; R's in summaries written
+    before E (floored at 1 here, which is E wherever the derived slope is at most 1)."""
+    excess = ("median_E_value", "p90_E_value", "median_E_grad", "p90_E_grad")
+    if all(c in base.index and c in current.index for c in excess):
+        return excess
+    return ("median_R_value", "p90_R_value", "median_R_grad", "p90_R_grad")
+
+
+def keep_known_findings(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``new`` with, cell by cell, the worse states of ``old`` under the state rules 1 and 4: a max R
+    above ``R_MAX`` where ``new``'s is not, and the higher NaN / inf / zero-gradient / exception counts. A baseline written on one host
+    keeps the findings another host's baseline had (a naive form that overflows to NaN, or rounds to
+    R > 30, on one CPU and not on another). Rule 3's slopes and rule 2's statistics are ``new``'s.
+    Returns the merged table and one line per value kept."""
+    merged = new.copy()
+    keys = [c for c in CELL if c in new and c in old]
+    old_by = {tuple(r[keys]): r for _, r in old.iterrows()}
+    kept = []
+    for i, r in merged.iterrows():
+        o = old_by.get(tuple(r[keys]))
+        if o is None:
+            continue
+        for col in ("max_R_value", "max_R_grad", *_COUNT_COLS.values()):
+            if col not in o:
+                continue
+            was, now = _num(o[col]), _num(r[col])
+            # max R: only a finding (> R_MAX) the new summary lacks; a count: any higher one
+            worse = (was > R_MAX and not now > R_MAX) if col.startswith("max_R") else was > now
+            if worse:
+                kept.append(f"{' '.join(map(str, r[keys]))}: {col} {now:.3g} -> {was:.3g}")
+                merged.loc[i, col] = o[col]
+    return merged, kept
+
+
+_COUNT_COLS = {"NaN": "n_nan", "inf": "n_inf", "zero gradient": "n_zero_grad", "exception": "n_exception"}
+
+
 def _count_col(rule: str) -> str:
-    return {"NaN": "n_nan", "inf": "n_inf", "zero gradient": "n_zero_grad", "exception": "n_exception"}[rule.removesuffix(" where defined")]
+    return _COUNT_COLS[rule.removesuffix(" where defined")]
 
 
 def markdown(violations: list[Violation], notes: list[str], limit: int = 200) -> str:

@@ -425,3 +425,101 @@ def test_blocked_ratio_p_value_is_the_t_test_of_the_intercept():
     ratio, p = gs.blocked_ratio(ratios)
     assert ratio == pytest.approx(math.exp(beta[0]), rel=1e-12)
     assert p == pytest.approx(float(t.sf(beta[0] / se, len(y) - 2)), rel=1e-9)
+
+
+# -- rule 2 on E, the error above the form's derived error ------------------------------------------
+#: logdet_divergence_naive, float64, n = 8 (gradient slope 2: it differentiates through an explicit
+#: inverse): R of the gradient per case (κ, seed), measured on one host (the quick grid's table after
+#: `./dev run` at fabe0f8, docs/measurements.md); the cases at κ = 1e8 and 1e12 have no correct digit
+#: left (u·κ² >= 1), so their R is wherever the rounding took them.
+NAIVE_GRAD_R = {"jax": [0.192, 0.184, 29.7, 45.7, 2.08e5, 4.25e5, 4304.0, 4188.0],
+                "tensorflow": [0.192, 0.167, 107.0, 567.0, 2.66e5, 1.77e6, 4306.0, 4189.0]}
+KAPPAS = [1.0, 1.0, 1e4, 1e4, 1e8, 1e8, 1e12, 1e12]
+
+
+def _naive_cell(framework: str, grad_r: list[float], status: list[str] | None = None) -> pd.DataFrame:
+    status = status or ["ok"] * len(grad_r)
+    rows = [dict(CELL, framework=framework, loss="logdet_divergence_naive", kappa=k, kappa_decade=round(math.log10(k)),
+                 kappa_true=k, log10_det=0.0, seed=i % 2, u=2.0**-53, grad_defined=True, grad_well_posed=True, version="x",
+                 status=st, R_value=0.05 if st == "ok" else math.nan, R_grad=r,
+                 value_error=0.05 * 2.0**-53 * (8 + k), grad_error=r * 2.0**-53 * (8 + k))
+            for i, (k, r, st) in enumerate(zip(KAPPAS, grad_r, status))]
+    return pd.DataFrame(rows)
+
+
+def test_derived_excess_leaves_stable_forms_at_r_and_divides_the_naive_forms_by_their_derived_error():
+    from matloss.accuracy import derived_excess
+
+    r, kappa = pd.Series([0.3, 7.0, 50.0]), pd.Series([1.0, 1e4, 1e8])
+    assert derived_excess(r, 8, kappa, 1.0).tolist() == [1.0, 7.0, 50.0]  # slope 1: max(R, 1)
+    assert derived_excess(r, 8, kappa, 0.0).tolist() == [1.0, 7.0, 50.0]
+    assert derived_excess(r, 8, kappa, math.nan).tolist() == [1.0, 7.0, 50.0]  # no expectation: R
+    got = derived_excess(pd.Series([0.3, 5.0 * (8 + 1e4), 50.0]), 8, kappa, 2.0).tolist()
+    assert got == [1.0, pytest.approx(5.0), 1.0]  # slope 2: R / (n + κ), at least 1
+
+
+def test_a_naive_form_rounding_differently_on_another_host_is_not_a_regression():
+    """The three cells `./dev run` flagged on this host against a baseline made on another: there the
+    κ = 1e12 cases returned NaN (left out of the medians), here finite numbers with no correct digit;
+    TensorFlow's κ = 1e4 case of seed 1 read R = 69 there and 567 here. The old statistics (R)
+    call that a regression; E, the error above u·κ², does not."""
+    from matloss.accuracy import summarize
+
+    here = summarize(_naive_cell("jax", NAIVE_GRAD_R["jax"]))
+    there = summarize(_naive_cell("jax", NAIVE_GRAD_R["jax"], ["ok"] * 6 + ["nan_returned"] * 2))
+    assert here["median_R_grad"].item() > 4 * there["median_R_grad"].item()  # the old rule's false alarm
+    violations, _ = ga.compare_accuracy(there, here)
+    assert {v.rule: v.regression for v in violations} == {"max R (grad) > 30": False}  # a known finding only
+    tf_there = list(NAIVE_GRAD_R["tensorflow"])
+    tf_there[3] = 69.0
+    one_nan = ["ok"] * 7 + ["nan_returned"]  # both hosts: the value of κ = 1e12, seed 1
+    there = summarize(_naive_cell("tensorflow", tf_there, one_nan))
+    here = summarize(_naive_cell("tensorflow", NAIVE_GRAD_R["tensorflow"], one_nan))
+    assert here["median_R_grad"].item() > 4 * there["median_R_grad"].item()
+    violations, _ = ga.compare_accuracy(there, here)
+    assert {v.rule: v.regression for v in violations} == {"max R (grad) > 30": False, "NaN where defined": False}
+
+
+def test_a_naive_form_erring_above_its_derived_error_is_a_regression():
+    from matloss.accuracy import summarize
+
+    worse = list(NAIVE_GRAD_R["jax"])
+    worse[2:4] = [r * 1e5 for r in worse[2:4]]  # κ = 1e4: errors of 3e-6, 300x u·κ²
+    worse[0:2] = [r * 1e5 for r in worse[0:2]]
+    violations, _ = ga.compare_accuracy(summarize(_naive_cell("jax", NAIVE_GRAD_R["jax"])), summarize(_naive_cell("jax", worse)))
+    assert {v.rule for v in violations if v.regression} >= {"median_E_grad > 4x baseline"}
+
+
+def test_rule_2_uses_e_where_both_summaries_have_it():
+    clean_e = dict(CLEAN, median_E_value=1.0, p90_E_value=2.0, median_E_grad=1.0, p90_E_grad=2.0)
+    assert _rules(clean_e, dict(clean_e, median_R_grad=500.0)) == {}  # R moved, E did not
+    assert _rules(clean_e, dict(clean_e, p90_E_grad=8.02)) == {"p90_E_grad > 4x baseline": True}
+    assert _rules(CLEAN, dict(clean_e, median_R_grad=500.0)) == {"median_R_grad > 4x baseline": True}  # an old baseline: R
+
+
+def test_a_written_baseline_keeps_the_failures_another_host_had():
+    old = pd.DataFrame([dict(CLEAN, n_nan=2, n_inf=1, max_R_grad=74.0, max_R_value=9.0, p90_R_grad=20.0),
+                        dict(CLEAN, loss="logdet", n_nan=0)])
+    new = pd.DataFrame([dict(CLEAN, n_nan=0, n_inf=3), dict(CLEAN, loss="logdet", n_nan=1), dict(CLEAN, loss="spectral")])
+    merged, kept = ga.keep_known_findings(new, old)
+    assert merged["n_nan"].tolist() == [2, 1, 0] and merged["n_inf"].tolist() == [3, 0, 0]
+    assert merged["max_R_grad"].tolist() == [74.0, 5.0, 5.0] and merged["p90_R_grad"].tolist() == [2.0] * 3  # rule 2: new's
+    assert merged["max_R_value"].tolist() == [5.0] * 3  # 9 is no finding: the new host's max R stays
+    assert kept == ["torch cpu float64 eager det 8 3 default kappa: max_R_grad 5 -> 74",
+                    "torch cpu float64 eager det 8 3 default kappa: n_nan 0 -> 2"]
+    as_there = pd.DataFrame([dict(CLEAN, n_nan=2, n_inf=3, max_R_grad=60.0)])
+    assert not any(v.regression for v in ga.compare_accuracy(merged, as_there)[0])
+    assert any(v.regression for v in ga.compare_accuracy(new.iloc[:1], as_there)[0])
+
+
+def test_keep_known_findings_without_write_baseline_is_refused(tmp_path, capsys):
+    from matloss.cli import main
+
+    c = tmp_path / "c.csv"
+    pd.DataFrame([CLEAN]).to_csv(c, index=False)
+    assert main(["gate", "accuracy", "--current", str(c), "--baseline", str(c), "--keep-known-findings"]) == 2
+    assert "--keep-known-findings goes with --write-baseline" in capsys.readouterr().err
+    b = tmp_path / "b.csv"
+    pd.DataFrame([dict(CLEAN, n_nan=1)]).to_csv(b, index=False)
+    assert main(["gate", "accuracy", "--current", str(c), "--baseline", str(b), "--write-baseline", "--keep-known-findings"]) == 0
+    assert pd.read_csv(b)["n_nan"].tolist() == [1] and "kept from the old baseline" in capsys.readouterr().out

@@ -20,6 +20,9 @@ def add_arguments(p) -> None:
     p.add_argument("--baseline", type=Path, default=None, help="accuracy: baseline summary (default results/accuracy/baseline_summary.csv)")
     p.add_argument("--current", type=Path, default=None, help="accuracy: summary to judge (default results/accuracy/quick_summary.csv)")
     p.add_argument("--write-baseline", action="store_true", help="accuracy: accept --current as the new baseline and exit")
+    p.add_argument("--keep-known-findings", action="store_true",
+                   help="accuracy, with --write-baseline: keep the replaced baseline's higher max R and NaN / inf / "
+                   "zero-gradient / exception counts, cell by cell (findings another host's rounding produced)")
     p.add_argument("--summary-file", default=None, help="also append the markdown report to this file (e.g. $GITHUB_STEP_SUMMARY)")
     p.add_argument("-b", "--bench", default=None, help="speed: regex of benchmarks to run")
     p.add_argument("--factor", type=_args.float_at_least(1.0, strict=True), default=None,
@@ -83,9 +86,19 @@ def _accuracy(ns) -> int:
     for p, what in ((cur_path, "--current"), (base_path, "--baseline")):
         if not p.exists() and not (ns.write_baseline and what == "--baseline"):
             raise _args.UsageError(f"{what} {p} does not exist")
+    if ns.keep_known_findings and not ns.write_baseline:
+        raise _args.UsageError("--keep-known-findings goes with --write-baseline")
+    if ns.keep_known_findings and not base_path.exists():
+        raise _args.UsageError(f"--keep-known-findings: there is no baseline to keep findings from ({base_path})")
     if ns.write_baseline:
         base_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cur_path, base_path)
+        if ns.keep_known_findings:
+            merged, kept = gate_accuracy.keep_known_findings(pd.read_csv(cur_path), pd.read_csv(base_path))
+            merged.to_csv(base_path, index=False)
+            for line in kept:
+                print(f"kept from the old baseline: {line}")
+        else:
+            shutil.copyfile(cur_path, base_path)
         print(f"baseline written: {base_path}")
         return 0
     try:
