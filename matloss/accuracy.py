@@ -401,9 +401,8 @@ def _cell_summary(g: pd.DataFrame) -> dict:
         "version": g["version"].iloc[0],
     }
     for what, rows, slope in (("value", ok, out["expected_slope_value"]), ("grad", wp, out["expected_slope_grad"])):
-        e = derived_excess(rows[f"R_{what}"], n, rows["kappa_true"], slope).dropna() if len(rows) else pd.Series(dtype=float)
-        out[f"median_E_{what}"] = e.median() if len(e) else math.nan
-        out[f"p90_E_{what}"] = e.quantile(0.9) if len(e) else math.nan
+        e = derived_excess(rows[f"R_{what}"], n, rows["kappa_true"], slope).dropna()
+        out[f"median_E_{what}"], out[f"p90_E_{what}"] = e.median(), e.quantile(0.9)  # NaN when no case is left
     if kappa_axis:
         by_decade = ok.groupby("kappa_decade").agg(k=("kappa_true", "median"), e=("value_error", "median"))
         g_decade = wp.groupby("kappa_decade").agg(k=("kappa_true", "median"), e=("grad_error", "median"))

@@ -48,6 +48,10 @@ R_FLOOR = 1.0
 SLOPE_TOLERANCE = 0.3
 
 
+#: rule 4's failures and the summary column counting each
+_COUNT_COLS = {"NaN": "n_nan", "inf": "n_inf", "zero gradient": "n_zero_grad", "exception": "n_exception"}
+
+
 class GridMismatch(ValueError):
     """The baseline and the current summary were not made with the same grid: nothing to compare."""
 
@@ -145,10 +149,10 @@ def rule2_stats(base: pd.Series, current: pd.Series) -> tuple[str, ...]:
 
 def keep_known_findings(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """``new`` with, cell by cell, the worse states of ``old`` under the state rules 1 and 4: a max R
-    above ``R_MAX`` where ``new``'s is not, and the higher NaN / inf / zero-gradient / exception counts. A baseline written on one host
-    keeps the findings another host's baseline had (a naive form that overflows to NaN, or rounds to
-    R > 30, on one CPU and not on another). Rule 3's slopes and rule 2's statistics are ``new``'s.
-    Returns the merged table and one line per value kept."""
+    above ``R_MAX`` where ``new``'s is not, and the higher NaN / inf / zero-gradient / exception
+    counts. A baseline written on one host keeps the findings another host's baseline had (a naive
+    form that overflows to NaN, or rounds to R > 30, on one CPU and not on another). Rule 3's slopes
+    and rule 2's statistics are ``new``'s. Returns the merged table and one line per value kept."""
     merged = new.copy()
     keys = [c for c in CELL if c in new and c in old]
     old_by = {tuple(r[keys]): r for _, r in old.iterrows()}
@@ -167,9 +171,6 @@ def keep_known_findings(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFr
                 kept.append(f"{' '.join(map(str, r[keys]))}: {col} {now:.3g} -> {was:.3g}")
                 merged.loc[i, col] = o[col]
     return merged, kept
-
-
-_COUNT_COLS = {"NaN": "n_nan", "inf": "n_inf", "zero gradient": "n_zero_grad", "exception": "n_exception"}
 
 
 def _count_col(rule: str) -> str:
