@@ -1,11 +1,14 @@
 """Two asv result sets of the same commit and machine: do they agree?
 
-    python experiments/repeatability.py RUN1.json RUN2.json [--min-time 1e-4] [--tolerance 0.10] [--channel relative]
+    python experiments/repeatability.py RUN1.json RUN2.json [--min-time 1e-4] [--tolerance 0.10] [--channel relative] [--statistic q25]
 
 Prints asv's own comparison of the two sets (``asv compare``'s table, through asv's
 ``Compare.print_table``: the CLI only compares two *commits*, and both runs here are one commit),
 then, over the timing cases slower than ``--min-time`` seconds in both runs, the distribution of
 the median ratio run2/run1 and every case off by more than ``--tolerance``. Exit status 1 if any.
+``--statistic q25`` compares the raw times' first quartiles (asv records them beside the median)
+instead of asv's value, the median: would a lower statistic, less moved by a busy neighbour, repeat
+better?
 Each run's steadiness (:mod:`matloss.steadiness`: the machine's level over the run, read from
 its raw and relative times) comes first: two runs on an unsteady machine are not expected to agree.
 """
@@ -40,14 +43,17 @@ def resultset(res: Results):
 RELATIVE = steadiness.PAIRS
 
 
-def medians(res: Results, keys=None) -> dict[str, float]:
-    """{"benchmark(params)": value} of the timing benchmarks (or of ``keys``)."""
+def medians(res: Results, keys=None, statistic: str = "median") -> dict[str, float]:
+    """{"benchmark(params)": value} of the timing benchmarks (or of ``keys``): asv's value (the
+    median of the samples) or, with ``statistic="q25"``, their first quartile."""
     out = {}
     for key in res.get_all_result_keys():
         if (key not in keys) if keys is not None else ".time_" not in key:
             continue
         params = res.get_result_params(key)
         values = res.get_result_value(key, params)
+        if statistic == "q25":
+            values = [(st or {}).get("q_25") for st in res.get_result_stats(key, params)]
         combos = itertools.product(*params) if params else [()]
         for combo, v in zip(combos, values):
             if v is not None and not math.isnan(v):
@@ -66,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--channel", choices=["time", "relative"], default="time",
                    help="compare the raw times (default) or the relative times (matloss.relative); "
                         "--min-time selects by the raw time of the same case either way")
+    p.add_argument("--statistic", choices=["median", "q25"], default="median",
+                   help="the raw times' statistic compared: asv's value, the median (default), or the first quartile")
     ns = p.parse_args(argv)
     r1, r2 = Results.load(ns.run1), Results.load(ns.run2)
     if r1.commit_hash != r2.commit_hash:
@@ -78,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         level = steadiness.of_file(path)
         print(f"\n{name}: " + (level.describe() if level else "no relative time: the machine's level over the run is unknown"), end="")
     print()
-    t1, t2 = medians(r1), medians(r2)
+    if ns.channel == "relative" and ns.statistic != "median":
+        p.error("--statistic: the relative channel records one value per case (no quartiles); use it with --channel time")
+    t1, t2 = medians(r1, statistic=ns.statistic), medians(r2, statistic=ns.statistic)
     if ns.channel == "time":
         m1, m2 = t1, t2
         raw = {k: k for k in t1}
@@ -90,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     ratios = {k: m2[k] / m1[k] for k in slow}
     off = {k: r for k, r in ratios.items() if abs(r - 1) > ns.tolerance}
     dev = sorted(abs(r - 1) for r in ratios.values())
-    print(f"\n{ns.channel}: {len(both)} cases in both runs, {len(slow)} slower than {ns.min_time * 1e6:g} µs")
+    label = ns.channel if ns.statistic == "median" else f"{ns.channel} ({ns.statistic})"
+    print(f"\n{label}: {len(both)} cases in both runs, {len(slow)} slower than {ns.min_time * 1e6:g} µs")
     if dev:
         q = statistics.quantiles(dev, n=20) if len(dev) > 1 else dev * 19
         print(f"|run2/run1 - 1|: median {statistics.median(dev):.1%}, 90th pct {q[17]:.1%}, max {dev[-1]:.1%}")

@@ -46,3 +46,15 @@ def test_the_relative_channel_compares_the_relative_cases_selected_by_raw_time()
     count = [next(line for line in o.stdout.splitlines() if "cases in both runs" in line).split(", ")[1] for o in (out, raw)]
     assert count[0] == count[1]
     assert _run(run1, run2, "--channel", "relative", "--min-time", "1e9").stdout.count("bench_speed.") == 0
+
+
+def test_the_first_quartile_is_compared_where_asked_and_refused_for_the_relative_channel():
+    run1, run2 = RUNS / "subset-02938303-rounds2-run1.json", RUNS / "subset-02938303-rounds2-run2.json"
+    same = _run(run1, run1, "--statistic", "q25")
+    assert same.returncode == 0, same.stderr
+    assert "time (q25): " in same.stdout and "max 0.0%" in same.stdout
+    median, q25 = _run(run1, run2), _run(run1, run2, "--statistic", "q25")
+    spread = [next(line for line in o.stdout.splitlines() if line.startswith("|run2/run1 - 1|")) for o in (median, q25)]
+    assert spread[0] != spread[1]  # another statistic of the same samples: other ratios
+    refused = _run(run1, run2, "--channel", "relative", "--statistic", "q25")
+    assert refused.returncode == 2 and "--statistic" in refused.stderr and "relative" in refused.stderr
