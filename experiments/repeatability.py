@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--statistic", choices=["median", "q25"], default="median",
                    help="the raw times' statistic compared: asv's value, the median (default), or the first quartile")
     ns = p.parse_args(argv)
+    if ns.channel == "relative" and ns.statistic != "median":
+        p.error("--statistic: the relative channel records one value per case (no quartiles); use it with --channel time")
     r1, r2 = Results.load(ns.run1), Results.load(ns.run2)
     if r1.commit_hash != r2.commit_hash:
         print(f"note: different commits {r1.commit_hash[:8]} and {r2.commit_hash[:8]}", file=sys.stderr)
@@ -86,8 +88,6 @@ def main(argv: list[str] | None = None) -> int:
         level = steadiness.of_file(path)
         print(f"\n{name}: " + (level.describe() if level else "no relative time: the machine's level over the run is unknown"), end="")
     print()
-    if ns.channel == "relative" and ns.statistic != "median":
-        p.error("--statistic: the relative channel records one value per case (no quartiles); use it with --channel time")
     t1, t2 = medians(r1, statistic=ns.statistic), medians(r2, statistic=ns.statistic)
     if ns.channel == "time":
         m1, m2 = t1, t2
